@@ -1,0 +1,59 @@
+# Two commands for a fresh machine, each sets up whatever is missing:
+#   make lab    open the course in JupyterLab at its start page
+#   make test   run the whole test suite (what .ci/run calls)
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8888
+NB ?= course labs graded/source
+JOBS ?= 2
+
+.PHONY: lab test setup system-deps notebooks lint bench doctor js clean
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --port=$(PORT) --ServerApp.root_dir=$(CURDIR) \
+	  --LabApp.default_url=/lab/tree/course/00_start_here.ipynb
+
+test: $(STAMP) system-deps
+	$(BIN)/ruff check widgets tests benchmarks course labs graded/source conftest.py
+	$(BIN)/pytest -n $(JOBS) --dist loadscope --nbval --nbval-sanitize-with sanitize.cfg \
+	  tests course labs graded/source
+
+setup: $(STAMP)
+
+# The virtual environment, rebuilt when the pins change. torch==2.13.0 resolves to the CPU wheel.
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/jupyter lab build --help >/dev/null
+	touch $(STAMP)
+
+# Tests need a real browser (Debian's chromium) and bubblewrap for the grading sandbox.
+system-deps:
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v bwrap >/dev/null || missing="$$missing bubblewrap"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+notebooks: $(STAMP)
+	$(BIN)/sidebyside regenerate $(NB)
+
+lint: $(STAMP)
+	$(BIN)/ruff check widgets tests benchmarks course labs graded/source conftest.py
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/notebook_times.py
+
+doctor: $(STAMP)
+	$(BIN)/sidebyside doctor
+
+clean:
+	rm -rf $(VENV)
