@@ -14,6 +14,13 @@ def setup(*args, **kwargs):
     return _setup(*args, **kwargs)
 
 
+def show(**values):
+    """Print values from any framework identically. See `sidebyside.show.show`."""
+    from sidebyside.show import show as _show
+
+    return _show(**values)
+
+
 def check(*args, **kwargs):
     """Self-check feedback for a "try it" exercise. See `sidebyside.selfcheck.check`."""
     from sidebyside.selfcheck import check as _check
@@ -21,4 +28,4 @@ def check(*args, **kwargs):
     return _check(*args, **kwargs)
 
 
-__all__ = ["__version__", "setup", "check"]
+__all__ = ["__version__", "setup", "show", "check"]

@@ -120,6 +120,9 @@ def setup(
     quiet_tensorflow_logs()
     torch = import_framework("torch")  # torch first: the order measured safe with these pins
     tf = import_framework("tensorflow")
+    # TF's Python logger switches itself to INFO on stdout in interactive kernels when first used
+    # (e.g. "Assets written to: /tmp/..." from model.export); create it now and keep it quiet.
+    tf.get_logger().setLevel(logging.ERROR)
     import keras
 
     threads = threads or thread_count()

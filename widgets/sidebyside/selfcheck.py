@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 NOT_ATTEMPTED = (Ellipsis, None)
 
@@ -76,9 +77,12 @@ def verdict(id: str, *answers: Any) -> tuple[str, str]:
     return "correct", ex.success
 
 
-def check(id: str, *answers: Any) -> bool:
-    """Print feedback for exercise `id` and return True when the answer is correct."""
+def check(id: str, *answers: Any) -> None:
+    """Print feedback for exercise `id`.
+
+    Returns None on purpose: as a cell's last line, a returned bool would print a bare "False" under the
+    feedback. Code that needs the outcome calls `verdict()`.
+    """
     status, message = verdict(id, *answers)
     mark = {"correct": "✔", "wrong": "✘", "not attempted": "…"}[status]
     print(f"{mark} [{id}] {message}")
-    return status == "correct"
