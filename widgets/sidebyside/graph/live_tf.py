@@ -1,0 +1,144 @@
+"""Live recording of TensorFlow eager ops as a cell runs.
+
+`with record_tf(view) as g:` registers an op callback: every eager op (and every tf.function call,
+shown as one node named after the function) becomes a node. Variables are named after the caller's
+tf.Variable / Keras objects; ReadVariableOp and Identity are plumbing.
+
+Private TF API, kept behind this one module and covered by tests/test_graph_live.py:
+tensorflow.python.framework.op_callbacks.add_op_callback / remove_op_callback. The callback is always
+removed in __exit__, even when the cell raises. Public but after-the-fact alternative:
+tf.debugging.experimental.enable_dump_debug_info.
+"""
+
+from __future__ import annotations
+
+import re
+import weakref
+
+from sidebyside.graph._common import caller_objects, shape_list
+from sidebyside.graph._live import LiveRecorder
+from sidebyside.graph.model import Node
+from sidebyside.graph.tf_function import PLUMBING_OPS
+
+_FUNCTION = re.compile(r"^__inference_(.+?)_\d+$")
+
+
+def _handle(v):
+    for obj in (v, getattr(v, "value", None), getattr(v, "_value", None)):
+        h = getattr(obj, "handle", None)
+        if h is not None:
+            return h
+    return None
+
+
+class TFRecorder(LiveRecorder):
+    framework = "tensorflow"
+    source = "live_tf"
+
+    def __init__(self, view=None, *, names: dict | None = None, **kwargs):
+        super().__init__(view, **kwargs)
+        self.names = names or {}
+
+    def start(self) -> None:
+        import tensorflow as tf
+        from tensorflow.python.framework import op_callbacks  # private
+
+        self._op_callbacks = op_callbacks
+        self._ids: dict[int, tuple] = {}  # id(tensor) -> (weakref or tensor, node id)
+        self._labels: dict[int, tuple[str, str]] = {}  # id(handle or tensor) -> (label, kind)
+
+        def is_interesting(v):
+            return isinstance(v, (tf.Tensor, tf.Variable)) or hasattr(v, "trainable_variables")
+
+        objs = caller_objects(is_interesting, depth=2)  # start <- __enter__ <- the user's code
+        objs += list(self.names.items())
+        for name, v in objs:
+            h = _handle(v)
+            if h is not None and not hasattr(v, "trainable_variables"):
+                self._labels[id(h)] = (name, "param" if getattr(v, "trainable", True) else "const")
+            elif hasattr(v, "variables") and not isinstance(v, tf.Tensor):
+                for var in getattr(v, "variables", []):
+                    hv = _handle(var)
+                    if hv is not None:
+                        path = getattr(var, "path", None) or var.name.split(":")[0]
+                        self._labels.setdefault(id(hv), (f"{name}/{path}", "param"))
+            elif isinstance(v, tf.Tensor):
+                self._labels[id(v)] = (name, "input")
+        op_callbacks.add_op_callback(self._callback)
+
+    def stop(self) -> None:
+        self._op_callbacks.remove_op_callback(self._callback)
+
+    def _callback(self, op_type, inputs, attrs, outputs, op_name=None, graph=None):
+        if graph is not None or self.truncated:
+            return None  # graph construction (tf.function tracing) is not eager execution
+        if isinstance(op_type, bytes):  # some fast paths pass the op type as bytes
+            op_type = op_type.decode()
+        try:
+            self._record(op_type, inputs or (), outputs or ())
+        except Exception as err:  # noqa: BLE001 - never break the user's cell
+            self.errors.append(f"{op_type}: {err!r}")
+        return None
+
+    def _lookup(self, t) -> str | None:
+        hit = self._ids.get(id(t))
+        if hit is None:
+            return None
+        ref, nid = hit
+        obj = ref() if isinstance(ref, weakref.ref) else ref
+        return nid if obj is t else None
+
+    def _remember(self, t, nid: str) -> None:
+        try:
+            ref = weakref.ref(t)
+        except TypeError:
+            ref = t
+        self._ids[id(t)] = (ref, nid)
+
+    def _leaf(self, t) -> str:
+        label, kind = self._labels.get(id(t), (None, None))
+        dtype = t.dtype.name
+        if kind is None:
+            kind = "param" if dtype == "resource" else "input"
+            label = "variable" if dtype == "resource" else "tensor"
+        nid = self.builder.new_id()
+        node = Node(nid, "tensor", label, kind, None, shape_list(t.shape), dtype,
+                    getattr(t, "device", None) or None)
+        if not self.add_node(node):
+            return ""
+        self._remember(t, nid)
+        return nid
+
+    def _record(self, op_type, inputs, outputs) -> None:
+        src = []
+        for t in inputs:
+            nid = self._lookup(t) or self._leaf(t)
+            if not nid:
+                return
+            src.append((nid, t))
+        first = outputs[0] if outputs else None
+        m = _FUNCTION.match(op_type)
+        label = m.group(1) if m else op_type
+        nid = self.builder.new_id()
+        node = Node(nid, op_type, label, "op", None,
+                    None if first is None else shape_list(first.shape),
+                    None if first is None else first.dtype.name,
+                    None if first is None else (getattr(first, "device", None) or None),
+                    plumbing=op_type in PLUMBING_OPS,
+                    attrs={"function": True} if m else {})
+        if not self.add_node(node):
+            return
+        for s, t in src:
+            self.add_edge(s, nid, shape_list(t.shape), t.dtype.name)
+        for t in outputs:
+            self._remember(t, nid)
+        self.maybe_flush()
+
+
+def record_tf(view=None, *, names: dict | None = None, interval: float = 0.1,
+              max_nodes: int | None = None, name: str | None = None) -> TFRecorder:
+    """Context manager recording eager TensorFlow ops: `with record_tf(view) as g: ...`.
+
+    Same streaming and limits as record_torch (see sidebyside.graph._live.LiveRecorder).
+    """
+    return TFRecorder(view, names=names, interval=interval, max_nodes=max_nodes, name=name)

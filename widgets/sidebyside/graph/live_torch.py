@@ -1,0 +1,191 @@
+"""Live recording of PyTorch eager ops as a cell runs (define-by-run, made visible).
+
+`with record_torch(view) as g:` installs a TorchFunctionMode that sees every user-level torch call
+(F.linear, relu, x + y, ...). Each call that returns tensors becomes a node, annotated with the
+autograd node it created (attrs["grad_fn"], e.g. "AddmmBackward0"); `loss.backward()` becomes a
+"control" node. Tensors are tracked with torch.utils.weak.WeakIdKeyDictionary (not id(), which is
+reused after a tensor dies). Tensors the recording did not produce become input/param nodes, named
+after the caller's variables or a module's named_parameters; with a module (given or found in the
+caller's variables), module forward hooks give groups.
+
+torch APIs used: torch.overrides.TorchFunctionMode, torch.utils.weak.WeakIdKeyDictionary,
+torch.nn.modules.module.register_module_forward_pre_hook / register_module_forward_hook.
+"""
+
+from __future__ import annotations
+
+from sidebyside.graph._common import caller_objects, shape_list, torch_dtype
+from sidebyside.graph._live import LiveRecorder
+from sidebyside.graph.model import Node
+
+_SKIP = {"__get__", "__set__", "__repr__", "__format__", "__str__", "__len__", "__iter__",
+         "__bool__", "__hash__", "__reduce_ex__", "__deepcopy__", "tolist", "item", "numpy",
+         "__array__", "dim", "size", "stride", "is_floating_point", "__contains__"}
+
+
+def _short(name: str) -> str:
+    if name.startswith("__") and name.endswith("__"):
+        name = name[2:-2]
+        if name.startswith(("r", "i")) and name[1:] in ("add", "sub", "mul", "truediv", "matmul",
+                                                         "pow", "floordiv", "mod", "and", "or"):
+            name = name[1:] + ("_" if name[0] == "i" else "")
+    return name
+
+
+class TorchRecorder(LiveRecorder):
+    framework = "torch"
+    source = "live_torch"
+
+    def __init__(self, view=None, *, module=None, names: dict | None = None, **kwargs):
+        super().__init__(view, **kwargs)
+        self.module = module
+        self.names = names or {}
+        self._frame_depth = 2
+
+    def start(self) -> None:
+        import torch
+        from torch.overrides import TorchFunctionMode
+        from torch.utils.weak import WeakIdKeyDictionary
+
+        self._torch = torch
+        self._ids = WeakIdKeyDictionary()  # tensor -> node id of its producer
+        self._labels: dict[int, str] = {}
+        self._mod_paths: dict[int, str] = {}
+        self._stack: list[str] = []
+        # this frame <- LiveRecorder.__enter__ <- the user's code
+        frame_objs = caller_objects(
+            lambda v: isinstance(v, (torch.Tensor, torch.nn.Module)), depth=2
+        )
+        roots = [("", self.module)] if self.module is not None else []
+        roots += [(n, m) for n, m in frame_objs if isinstance(m, torch.nn.Module)]
+        self._group_labels: dict[str, str] = {}
+        for prefix, mod in roots:
+            for sub, m in mod.named_modules():
+                path = "/".join(p for p in (prefix, sub.replace(".", "/")) if p)
+                if id(m) in self._mod_paths:
+                    continue
+                self._mod_paths[id(m)] = path
+                if path:
+                    self._group_labels[path] = f"{path.rsplit('/', 1)[-1]} ({type(m).__name__})"
+                for pname, p in m.named_parameters(recurse=False):
+                    self._labels.setdefault(id(p), ".".join(x for x in (path.replace("/", "."),
+                                                                        pname) if x))
+        for n, t in frame_objs:
+            if isinstance(t, torch.Tensor):
+                self._labels.setdefault(id(t), n)
+        for k, v in self.names.items():
+            self._labels[id(v)] = k
+        rec = self
+
+        class _Mode(TorchFunctionMode):
+            def __torch_function__(self, func, types, args=(), kwargs=None):
+                out = func(*args, **(kwargs or {}))
+                try:
+                    rec._record(func, args, kwargs or {}, out)
+                except Exception as err:  # noqa: BLE001 - never break the user's cell
+                    rec.errors.append(f"{getattr(func, '__name__', func)}: {err!r}")
+                return out
+
+        self._mode = _Mode()
+        self._hooks = []
+        if self._mod_paths:
+            from torch.nn.modules import module as nn_module
+
+            def pre(m, _inp):
+                p = self._mod_paths.get(id(m))
+                if p:
+                    self._stack.append(p)
+
+            def post(m, _inp, _out):
+                if self._mod_paths.get(id(m)) and self._stack:
+                    self._stack.pop()
+
+            self._hooks = [nn_module.register_module_forward_pre_hook(pre),
+                           nn_module.register_module_forward_hook(post)]
+        self._mode.__enter__()
+
+    def stop(self) -> None:
+        try:
+            self._mode.__exit__(None, None, None)
+        finally:
+            for h in self._hooks:
+                h.remove()
+
+    # -- recording -------------------------------------------------------------------------------
+    def _leaf(self, t) -> str:
+        torch = self._torch
+        kind = "param" if isinstance(t, torch.nn.Parameter) else "input"
+        label = self._labels.get(id(t)) or ("param" if kind == "param" else "tensor")
+        group = None
+        if kind == "param" and "." in label:
+            group = self.builder.group(label.rsplit(".", 1)[0].replace(".", "/"), self._glabel)
+        nid = self.builder.new_id()
+        node = Node(nid, "tensor", label, kind, group, shape_list(t.shape), torch_dtype(t.dtype),
+                    str(t.device), attrs={"requires_grad": bool(t.requires_grad)})
+        if not self.add_node(node):
+            return ""
+        self._ids[t] = nid
+        return nid
+
+    def _glabel(self, path: str) -> str:
+        return self._group_labels.get(path) or path.rsplit("/", 1)[-1]
+
+    def _record(self, func, args, kwargs, out) -> None:
+        if self.truncated:
+            return
+        name = getattr(func, "__name__", str(func))
+        if name in _SKIP:
+            return
+        Tensor = self._torch.Tensor
+        outs = _tensors(out, Tensor)
+        if name == "backward" and args and isinstance(args[0], Tensor):
+            outs, kind = [], "control"
+        elif not outs:
+            return
+        else:
+            kind = "op"
+        ins = _tensors(args, Tensor) + _tensors(tuple(kwargs.values()), Tensor)
+        src = []
+        for t in ins:
+            nid = self._ids.get(t) or self._leaf(t)
+            if not nid:
+                return
+            src.append((nid, t))
+        op = _short(name)
+        first = outs[0] if outs else None
+        group = self.builder.group(self._stack[-1], self._glabel) if self._stack else None
+        attrs = {}
+        if first is not None and first.grad_fn is not None:
+            attrs["grad_fn"] = type(first.grad_fn).__name__
+        nid = self.builder.new_id()
+        node = Node(nid, op, op, kind, group,
+                    None if first is None else shape_list(first.shape),
+                    None if first is None else torch_dtype(first.dtype),
+                    None if first is None else str(first.device), attrs=attrs)
+        if not self.add_node(node):
+            return
+        for s, t in src:
+            self.add_edge(s, nid, shape_list(t.shape), torch_dtype(t.dtype))
+        for t in outs:
+            self._ids[t] = nid
+        self.maybe_flush()
+
+
+def _tensors(value, Tensor) -> list:
+    if isinstance(value, Tensor):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [v for v in value if isinstance(v, Tensor)]
+    return []
+
+
+def record_torch(view=None, *, module=None, names: dict | None = None, interval: float = 0.1,
+                 max_nodes: int | None = None, name: str | None = None) -> TorchRecorder:
+    """Context manager recording eager PyTorch ops: `with record_torch(view) as g: ...`.
+
+    view: a GraphView (or anything with append(nodes, edges)) receiving batches at most every
+    `interval` seconds and at exit. g is the Graph being built. Past max_nodes the recording stops
+    with a RuntimeWarning (the cell keeps running) and g.meta["truncated"] says why.
+    """
+    return TorchRecorder(view, module=module, names=names, interval=interval,
+                         max_nodes=max_nodes, name=name)

@@ -1,0 +1,545 @@
+"""The graph document: a framework-free description of a computation graph.
+
+Every adapter in `sidebyside.graph` returns a `Graph`; the `GraphView` widget renders one. The JSON form
+(schema "sidebyside.graph/1") is stable: tests/test_graph_model.py pins it.
+
+    {"schema": "sidebyside.graph/1", "name": ..., "framework": "torch|tensorflow|numpy",
+     "source": "autograd|fx|compile|export|tf_function|tf_v1|tape|live_torch|live_tf|manual",
+     "nodes": [{"id", "op", "label", "kind", "group", "shape", "dtype", "device", "plumbing",
+                "subgraphs", "attrs"}],
+     "edges": [{"source", "target", "shape", "dtype"}],
+     "groups": [{"id", "label", "parent"}],
+     "subgraphs": {"<node id>/<branch>": <a nested graph document>},
+     "counters": {"traces": int, "recompiles": int, "graph_breaks": int},
+     "meta": {}}
+
+Edges point in the direction data flows (producer -> consumer). `shape` is a list whose entries are
+ints, None (unknown size) or strings (a symbolic size such as "s0"); the whole shape may be None.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import gc
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+SCHEMA = "sidebyside.graph/1"
+KINDS = ("input", "param", "const", "op", "control", "output")
+FRAMEWORKS = ("torch", "tensorflow", "numpy")
+SOURCES = (
+    "autograd",
+    "fx",
+    "compile",
+    "export",
+    "tf_function",
+    "tf_v1",
+    "tape",
+    "live_torch",
+    "live_tf",
+    "manual",  # built by hand (tests, examples)
+)
+COUNTER_KEYS = ("traces", "recompiles", "graph_breaks")
+#: The largest graph an adapter builds before failing with GraphTooLargeError. Layout and teaching both
+#: stop making sense long before this; pass max_nodes= to an adapter to change it for one call.
+MAX_NODES = 5000
+
+
+class GraphSchemaError(ValueError):
+    """A graph document does not follow schema "sidebyside.graph/1"."""
+
+
+class GraphTooLargeError(ValueError):
+    """A captured graph has more nodes than the adapter's max_nodes (default MAX_NODES)."""
+
+
+class UnsupportedInputError(TypeError):
+    """An adapter was given something it cannot capture (e.g. a tensor without grad_fn)."""
+
+
+@dataclass
+class Node:
+    id: str
+    op: str
+    label: str | None = None
+    kind: str = "op"
+    group: str | None = None
+    shape: list | None = None
+    dtype: str | None = None
+    device: str | None = None
+    plumbing: bool = False
+    subgraphs: list[str] = field(default_factory=list)
+    attrs: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.label is None:
+            self.label = self.op
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "op": self.op,
+            "label": self.label,
+            "kind": self.kind,
+            "group": self.group,
+            "shape": None if self.shape is None else list(self.shape),
+            "dtype": self.dtype,
+            "device": self.device,
+            "plumbing": bool(self.plumbing),
+            "subgraphs": list(self.subgraphs),
+            "attrs": dict(self.attrs),
+        }
+
+
+@dataclass
+class Edge:
+    source: str
+    target: str
+    shape: list | None = None
+    dtype: str | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "source": self.source,
+            "target": self.target,
+            "shape": None if self.shape is None else list(self.shape),
+            "dtype": self.dtype,
+        }
+
+
+@dataclass
+class Group:
+    id: str
+    label: str | None = None
+    parent: str | None = None
+
+    def __post_init__(self):
+        if self.label is None:
+            self.label = self.id
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "label": self.label, "parent": self.parent}
+
+
+def _zero_counters() -> dict:
+    return {k: 0 for k in COUNTER_KEYS}
+
+
+@dataclass
+class Graph:
+    """A computation graph: nodes, edges, groups (modules / name scopes) and nested subgraphs."""
+
+    name: str = ""
+    framework: str = "torch"
+    source: str = "manual"
+    nodes: list[Node] = field(default_factory=list)
+    edges: list[Edge] = field(default_factory=list)
+    groups: list[Group] = field(default_factory=list)
+    subgraphs: dict[str, Graph] = field(default_factory=dict)
+    counters: dict = field(default_factory=_zero_counters)
+    meta: dict = field(default_factory=dict)
+    #: The framework object the graph came from (GraphModule, ExportedProgram, ConcreteFunction...).
+    #: Never serialised; None after from_dict/from_json.
+    native: Any = field(default=None, repr=False, compare=False)
+
+    # ---- queries -------------------------------------------------------------------------------
+    @property
+    def node_count(self) -> int:
+        return len(self.nodes)
+
+    @property
+    def edge_count(self) -> int:
+        return len(self.edges)
+
+    def node(self, node_id: str) -> Node:
+        for n in self.nodes:
+            if n.id == node_id:
+                return n
+        raise KeyError(f"no node with id {node_id!r} in graph {self.name!r}")
+
+    def find(self, op=None, *, kind=None, label=None, group=None) -> list[Node]:
+        """Nodes matching every given criterion (exact string match; `op` may be a tuple of ops)."""
+        ops = (op,) if isinstance(op, str) else op
+        return [
+            n
+            for n in self.nodes
+            if (ops is None or n.op in ops)
+            and (kind is None or n.kind == kind)
+            and (label is None or n.label == label)
+            and (group is None or n.group == group)
+        ]
+
+    def ops(self, *, plumbing: bool = True) -> list[str]:
+        """The op names of the nodes of kind "op"/"control", in graph order."""
+        return [
+            n.op
+            for n in self.nodes
+            if n.kind in ("op", "control") and (plumbing or not n.plumbing)
+        ]
+
+    def predecessors(self, node_id: str) -> list[str]:
+        return [e.source for e in self.edges if e.target == node_id]
+
+    def successors(self, node_id: str) -> list[str]:
+        return [e.target for e in self.edges if e.source == node_id]
+
+    def summary(self) -> str:
+        """A stable one-line description, e.g. "5 nodes (2 input, 3 op), 4 edges"."""
+        counts = Counter(n.kind for n in self.nodes)
+        kinds = ", ".join(f"{counts[k]} {k}" for k in KINDS if counts[k])
+        text = f"{self.node_count} nodes" + (f" ({kinds})" if kinds else "")
+        text += f", {self.edge_count} edges"
+        if self.subgraphs:
+            text += f", {len(self.subgraphs)} subgraphs"
+        return text
+
+    def __str__(self) -> str:
+        return f"Graph({self.name!r}, {self.framework}/{self.source}: {self.summary()})"
+
+    # ---- transforms ----------------------------------------------------------------------------
+    def simplified(self) -> Graph:
+        """A new Graph without plumbing nodes; edges bypass them (also inside subgraphs)."""
+        keep = {n.id for n in self.nodes if not n.plumbing}
+        incoming: dict[str, list[Edge]] = {}
+        for e in self.edges:
+            incoming.setdefault(e.target, []).append(e)
+
+        def real_sources(node_id: str, seen: set) -> list[str]:
+            # Follow edges backwards through plumbing nodes to the nearest kept producers.
+            out = []
+            for e in incoming.get(node_id, []):
+                if e.source in keep:
+                    out.append(e.source)
+                elif e.source not in seen:
+                    seen.add(e.source)
+                    out.extend(real_sources(e.source, seen))
+            return out
+
+        edges: list[Edge] = []
+        pairs: set[tuple[str, str]] = set()
+        for e in self.edges:
+            if e.target not in keep:
+                continue
+            if e.source in keep:
+                edges.append(Edge(e.source, e.target, e.shape, e.dtype))
+                pairs.add((e.source, e.target))
+                continue
+            for src in real_sources(e.source, {e.source}):
+                if (src, e.target) not in pairs:
+                    pairs.add((src, e.target))
+                    edges.append(Edge(src, e.target, e.shape, e.dtype))
+        nodes = [_copy_node(n) for n in self.nodes if n.id in keep]
+        sub_keys = {s for n in nodes for s in n.subgraphs}
+        subgraphs = {k: g.simplified() for k, g in self.subgraphs.items() if k in sub_keys}
+        used = {n.group for n in nodes if n.group}
+        by_id = {g.id: g for g in self.groups}
+        for gid in list(used):
+            parent = by_id[gid].parent if gid in by_id else None
+            while parent and parent not in used:
+                used.add(parent)
+                parent = by_id[parent].parent if parent in by_id else None
+        groups = [Group(g.id, g.label, g.parent) for g in self.groups if g.id in used]
+        return Graph(
+            name=self.name,
+            framework=self.framework,
+            source=self.source,
+            nodes=nodes,
+            edges=edges,
+            groups=groups,
+            subgraphs=subgraphs,
+            counters=dict(self.counters),
+            meta={**self.meta, "simplified": True},
+            native=self.native,
+        )
+
+    # ---- serialisation -------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        return {
+            "schema": SCHEMA,
+            "name": self.name,
+            "framework": self.framework,
+            "source": self.source,
+            "nodes": [n.to_dict() for n in self.nodes],
+            "edges": [e.to_dict() for e in self.edges],
+            "groups": [g.to_dict() for g in self.groups],
+            "subgraphs": {k: g.to_dict() for k, g in self.subgraphs.items()},
+            "counters": {**_zero_counters(), **self.counters},
+            "meta": _jsonable(self.meta),
+        }
+
+    def to_json(self, indent: int | None = None) -> str:
+        return json.dumps(self.to_dict(), indent=indent, sort_keys=False)
+
+    @classmethod
+    def from_dict(cls, doc: dict) -> Graph:
+        """Build a Graph from a document; raises GraphSchemaError naming the first problem."""
+        validate(doc)
+        return cls._from_valid(doc)
+
+    @classmethod
+    def _from_valid(cls, doc: dict) -> Graph:
+        return cls(
+            name=doc["name"],
+            framework=doc["framework"],
+            source=doc["source"],
+            nodes=[
+                Node(
+                    id=n["id"],
+                    op=n["op"],
+                    label=n.get("label"),
+                    kind=n["kind"],
+                    group=n.get("group"),
+                    shape=None if n.get("shape") is None else list(n["shape"]),
+                    dtype=n.get("dtype"),
+                    device=n.get("device"),
+                    plumbing=bool(n.get("plumbing", False)),
+                    subgraphs=list(n.get("subgraphs", [])),
+                    attrs=dict(n.get("attrs", {})),
+                )
+                for n in doc["nodes"]
+            ],
+            edges=[
+                Edge(e["source"], e["target"], e.get("shape"), e.get("dtype"))
+                for e in doc["edges"]
+            ],
+            groups=[Group(g["id"], g.get("label"), g.get("parent")) for g in doc["groups"]],
+            subgraphs={k: cls._from_valid(v) for k, v in doc["subgraphs"].items()},
+            counters={**_zero_counters(), **doc["counters"]},
+            meta=dict(doc["meta"]),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Graph:
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise GraphSchemaError(f"not a JSON graph document: {err}") from err
+        return cls.from_dict(doc)
+
+    def validate(self) -> Graph:
+        """Check this graph against the schema (raises GraphSchemaError); returns self."""
+        validate(self.to_dict())
+        return self
+
+
+def _copy_node(n: Node) -> Node:
+    return Node(
+        n.id,
+        n.op,
+        n.label,
+        n.kind,
+        n.group,
+        None if n.shape is None else list(n.shape),
+        n.dtype,
+        n.device,
+        n.plumbing,
+        list(n.subgraphs),
+        dict(n.attrs),
+    )
+
+
+def _jsonable(value):
+    """Meta/attrs may hold framework objects; keep JSON types, turn the rest into strings."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+# ---- validation ----------------------------------------------------------------------------------
+_NODE_KEYS = {
+    "id": str,
+    "op": str,
+    "label": (str, type(None)),
+    "kind": str,
+    "group": (str, type(None)),
+    "shape": (list, type(None)),
+    "dtype": (str, type(None)),
+    "device": (str, type(None)),
+    "plumbing": bool,
+    "subgraphs": list,
+    "attrs": dict,
+}
+_EDGE_KEYS = {
+    "source": str,
+    "target": str,
+    "shape": (list, type(None)),
+    "dtype": (str, type(None)),
+}
+_TOP_KEYS = {
+    "schema": str,
+    "name": str,
+    "framework": str,
+    "source": str,
+    "nodes": list,
+    "edges": list,
+    "groups": list,
+    "subgraphs": dict,
+    "counters": dict,
+    "meta": dict,
+}
+
+
+def _fail(where: str, problem: str):
+    raise GraphSchemaError(f"invalid {SCHEMA} document at {where}: {problem}")
+
+
+def _check_keys(obj, spec: dict, where: str, required=None) -> None:
+    if not isinstance(obj, dict):
+        _fail(where, f"expected an object, got {type(obj).__name__}")
+    for key, types in spec.items():
+        if key not in obj:
+            if required is None or key in required:
+                _fail(where, f"missing key {key!r}")
+            continue
+        if not isinstance(obj[key], types):
+            want = types.__name__ if isinstance(types, type) else " or ".join(
+                "null" if t is type(None) else t.__name__ for t in types
+            )
+            _fail(f"{where}.{key}", f"expected {want}, got {type(obj[key]).__name__}")
+
+
+def _check_shape(shape, where: str) -> None:
+    if shape is None:
+        return
+    for i, d in enumerate(shape):
+        if not (d is None or isinstance(d, str) or (isinstance(d, int) and not isinstance(d, bool))):
+            _fail(f"{where}[{i}]", f"a dimension must be an int, null or a string, got {d!r}")
+
+
+def validate(doc, where: str = "$") -> None:
+    """Raise GraphSchemaError with the location of the first problem in a graph document."""
+    _check_keys(doc, _TOP_KEYS, where)
+    if doc["schema"] != SCHEMA:
+        _fail(f"{where}.schema", f"expected {SCHEMA!r}, got {doc['schema']!r}")
+    if doc["framework"] not in FRAMEWORKS:
+        _fail(f"{where}.framework", f"{doc['framework']!r} is not one of {', '.join(FRAMEWORKS)}")
+    if doc["source"] not in SOURCES:
+        _fail(f"{where}.source", f"{doc['source']!r} is not one of {', '.join(SOURCES)}")
+    group_ids = set()
+    for i, g in enumerate(doc["groups"]):
+        w = f"{where}.groups[{i}]"
+        _check_keys(g, {"id": str, "label": (str, type(None)), "parent": (str, type(None))}, w,
+                    required={"id"})
+        if g["id"] in group_ids:
+            _fail(f"{w}.id", f"duplicate group id {g['id']!r}")
+        group_ids.add(g["id"])
+    parents = {g["id"]: g.get("parent") for g in doc["groups"]}
+    for i, g in enumerate(doc["groups"]):
+        seen, p = {g["id"]}, g.get("parent")
+        while p is not None:
+            if p not in parents:
+                _fail(f"{where}.groups[{i}].parent", f"unknown group {p!r}")
+            if p in seen:
+                _fail(f"{where}.groups[{i}].parent", f"groups form a cycle through {p!r}")
+            seen.add(p)
+            p = parents[p]
+    node_ids = set()
+    for i, n in enumerate(doc["nodes"]):
+        w = f"{where}.nodes[{i}]"
+        _check_keys(n, _NODE_KEYS, w, required={"id", "op", "kind"})
+        if n["id"] in node_ids:
+            _fail(f"{w}.id", f"duplicate node id {n['id']!r}")
+        node_ids.add(n["id"])
+        if n["kind"] not in KINDS:
+            _fail(f"{w}.kind", f"{n['kind']!r} is not one of {', '.join(KINDS)}")
+        if n.get("group") is not None and n["group"] not in group_ids:
+            _fail(f"{w}.group", f"unknown group {n['group']!r} (declare it in 'groups')")
+        _check_shape(n.get("shape"), f"{w}.shape")
+        for s in n.get("subgraphs", []):
+            if s not in doc["subgraphs"]:
+                _fail(f"{w}.subgraphs", f"unknown subgraph {s!r} (declare it in 'subgraphs')")
+    for i, e in enumerate(doc["edges"]):
+        w = f"{where}.edges[{i}]"
+        _check_keys(e, _EDGE_KEYS, w, required={"source", "target"})
+        for end in ("source", "target"):
+            if e[end] not in node_ids:
+                _fail(f"{w}.{end}", f"unknown node {e[end]!r}")
+        _check_shape(e.get("shape"), f"{w}.shape")
+    for key, value in doc["counters"].items():
+        if not isinstance(value, int) or isinstance(value, bool):
+            _fail(f"{where}.counters.{key}", f"expected an int, got {value!r}")
+    for key, sub in doc["subgraphs"].items():
+        validate(sub, f"{where}.subgraphs[{key!r}]")
+
+
+# ---- building (used by every adapter) ------------------------------------------------------------
+@contextlib.contextmanager
+def paused_gc():
+    """Pause the cyclic garbage collector while a capture allocates thousands of small objects.
+
+    A full collection of a kernel holding torch/TF objects can take 100+ ms and would land inside
+    whichever capture triggered it; collection simply resumes afterwards.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def gc_paused(fn):
+    """Decorator: run a capture function under paused_gc()."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with paused_gc():
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+class GraphBuilder:
+    """Accumulates nodes/edges/groups with the MAX_NODES guard and scope-path groups."""
+
+    def __init__(self, graph: Graph, max_nodes: int | None = None, what: str = "graph"):
+        self.graph = graph
+        self.max_nodes = MAX_NODES if max_nodes is None else max_nodes
+        self.what = what
+        self._groups: dict[str, Group] = {g.id: g for g in graph.groups}
+        self._next = 0
+
+    def new_id(self) -> str:
+        self._next += 1
+        return f"n{self._next}"
+
+    def add_node(self, node: Node) -> Node:
+        self.ensure_room(len(self.graph.nodes) + 1)
+        self.graph.nodes.append(node)
+        return node
+
+    def ensure_room(self, count: int) -> None:
+        """Raise GraphTooLargeError if a graph of `count` nodes would exceed max_nodes."""
+        if count > self.max_nodes:
+            raise GraphTooLargeError(
+                f"{self.what} has more than max_nodes={self.max_nodes} nodes; capture a smaller "
+                "function or model (fewer layers or loop iterations), or pass max_nodes=... "
+                f"(default sidebyside.graph.MAX_NODES={MAX_NODES})"
+            )
+
+    def add_edge(self, source: str, target: str, shape=None, dtype=None) -> Edge:
+        e = Edge(source, target, None if shape is None else list(shape), dtype)
+        self.graph.edges.append(e)
+        return e
+
+    def group(self, path: str | None, label_of=None) -> str | None:
+        """Declare the group `path` ("a/b/c") and its ancestors; returns its id (None for "")."""
+        if not path:
+            return None
+        if path in self._groups:
+            return path
+        parent = path.rsplit("/", 1)[0] if "/" in path else None
+        parent = self.group(parent, label_of)
+        label = label_of(path) if label_of else None
+        g = Group(path, label or path.rsplit("/", 1)[-1], parent)
+        self._groups[path] = g
+        self.graph.groups.append(g)
+        return path

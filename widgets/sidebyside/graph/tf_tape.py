@@ -1,0 +1,46 @@
+"""GradientTape inside a tf.function: the forward ops and the gradient ops in one graph.
+
+GradientTape's own record is not public; traced inside a tf.function, the gradient ops it adds appear
+under the `gradient_tape/` name scope. Nodes get attrs["phase"] = "forward" or "gradient".
+"""
+
+from __future__ import annotations
+
+from sidebyside.graph.model import Graph
+from sidebyside.graph.tf_function import concrete_graph
+
+
+def from_tape(fn, *args, name: str | None = None, max_nodes: int | None = None) -> Graph:
+    """Trace `y = fn(*args)` and the gradient of y (summed if not scalar) with respect to the
+    tensor arguments and every trainable variable the tape watched.
+
+    Arguments may be tensors, tf.Variables or tf.TensorSpecs. For a tf.function that runs its own
+    GradientTape, use from_tf_function: its gradient ops sit under `gradient_tape/` too.
+    """
+    import tensorflow as tf
+
+    def grad_step(*xs):
+        with tf.GradientTape() as tape:
+            for x in xs:
+                if not isinstance(x, tf.Variable):
+                    tape.watch(x)
+            y = fn(*xs)
+        watched = list(tape.watched_variables())
+        sources = [x for x in xs if not isinstance(x, tf.Variable)] + watched
+        return y, tape.gradient(y, sources)
+
+    f = tf.function(grad_step)
+    cf = f.get_concrete_function(*args)
+    g = concrete_graph(cf, source="tape", name=name or getattr(fn, "__name__", "tape"),
+                       max_nodes=max_nodes)
+    forward = gradient = 0
+    for n in g.nodes:
+        if n.id.startswith("gradient_tape/"):
+            n.attrs["phase"] = "gradient"
+            gradient += n.kind in ("op", "control")
+        else:
+            n.attrs["phase"] = "forward"
+            forward += n.kind in ("op", "control")
+    g.meta.update({"forward_ops": forward, "gradient_ops": gradient})
+    g.counters["traces"] = 1
+    return g
