@@ -55,6 +55,10 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/notebook_times.py
 
+# Rebuild the graph widget's bundle (committed in widgets/sidebyside/static/) from widgets/js/src.
+js:
+	cd widgets/js && npm ci --no-audit --no-fund && npm run build
+
 doctor: $(STAMP)
 	$(BIN)/sidebyside doctor
 
