@@ -118,6 +118,11 @@ def setup(
     import sidebyside
 
     quiet_tensorflow_logs()
+    threads = threads or thread_count()
+    if threads <= 2:
+        # On a small machine inductor's pool of compile workers costs more to start than it saves,
+        # and its workers compete with the kernel for the same cores (measured in labs/05).
+        os.environ.setdefault("TORCHINDUCTOR_COMPILE_THREADS", "1")
     torch = import_framework("torch")  # torch first: the order measured safe with these pins
     tf = import_framework("tensorflow")
     # TF's Python logger switches itself to INFO on stdout in interactive kernels when first used
@@ -125,7 +130,6 @@ def setup(
     tf.get_logger().setLevel(logging.ERROR)
     import keras
 
-    threads = threads or thread_count()
     torch.set_num_threads(threads)
     devices.configure_tensorflow(
         threads=threads, logical_cpus=logical_cpus, log_device_placement=log_device_placement
