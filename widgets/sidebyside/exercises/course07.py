@@ -23,7 +23,7 @@ def _q1_wrong():
                   "sits between backward and step.",
           hints=["backward() writes into .grad; step() reads .grad; zero_grad() clears it."])
 def q1(order):
-    order = [str(s).strip().replace("()", "").replace("optimizer.", "").replace("loss.", "")
+    order = [str(s).strip().lower().replace("()", "").replace("optimizer.", "").replace("loss.", "")
              for s in order]
     missing = [s for s in STEPS if s not in order]
     assert not missing, f"Missing step(s): {missing}. Without zero_grad, gradients add up over steps."
@@ -55,6 +55,7 @@ def _q2_wrong():
           hints=["Try n=100, b=32 on paper: how many batches, and how big is the last one?"])
 def q2(steps_per_epoch):
     import math
+    import numbers
     import random
 
     rng = random.Random()
@@ -64,7 +65,8 @@ def q2(steps_per_epoch):
     for n, b in cases:
         got = steps_per_epoch(n, b)
         expected = math.ceil(n / b)
-        assert got == expected and isinstance(got, int), (
+        is_count = isinstance(got, numbers.Integral) and not isinstance(got, bool)
+        assert got == expected and is_count, (
             f"steps_per_epoch({n}, {b}) returned {got!r}, expected {expected} (an int). "
             "The last batch may be smaller, but it is still a step."
         )

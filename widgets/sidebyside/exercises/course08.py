@@ -18,8 +18,17 @@ WHY = {
 }
 
 
+ALIASES = {  # other reasonable spellings of the same format
+    "state_dict_": "state_dict", "statedict": "state_dict", "weights": "state_dict",
+    "torch.export": "pt2", "torch_export": "pt2", "exportedprogram": "pt2", "exported_program": "pt2",
+    "saved_model": "savedmodel", "tf.saved_model": "savedmodel",
+    "litert": "tflite", "tf.lite": "tflite",
+}
+
+
 def _normalise(value):
-    return str(value).strip().lower().lstrip(".").replace(" ", "_").replace("-", "_")
+    v = str(value).strip().lower().lstrip(".").replace(" ", "_").replace("-", "_").replace("()", "")
+    return ALIASES.get(v, v)
 
 
 def _q1_solution():

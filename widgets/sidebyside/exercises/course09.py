@@ -45,7 +45,9 @@ ANSWERS = {
     "nan_in_backward": "detect_anomaly",
 }
 ALIASES = {"pdb": "breakpoint", "pdb.set_trace": "breakpoint", "tf.config.run_functions_eagerly":
-           "run_functions_eagerly", "torch.autograd.detect_anomaly": "detect_anomaly"}
+           "run_functions_eagerly", "torch.autograd.detect_anomaly": "detect_anomaly",
+           "torch.autograd.set_detect_anomaly": "detect_anomaly", "tf_print": "tf.print",
+           "summarywriter": "tensorboard", "tf.summary": "tensorboard"}
 
 
 def _normalise(value):
