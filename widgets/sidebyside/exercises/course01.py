@@ -1,5 +1,6 @@
 """Self-checks for course/01_tensors.ipynb."""
 
+from sidebyside.exercises.course00 import numbers
 from sidebyside.selfcheck import exercise
 
 
@@ -57,6 +58,7 @@ def _q2_wrong():
         ((0.0, 0.0),),  # thinks both copy
         ((0.0, 7.0),),  # swapped
         ((7.0,),),  # only one number
+        (7.0,),  # a single number instead of a pair
     ]
 
 
@@ -64,8 +66,7 @@ def _q2_wrong():
           success="Correct: torch.from_numpy shares the array's memory, tf.convert_to_tensor "
                   "copies it.")
 def q2(answer):
-    assert isinstance(answer, (tuple, list)) and len(answer) == 2, "Give a pair: (t[0], u[0])."
-    t0, u0 = (float(a) for a in answer)
+    t0, u0 = numbers(answer, 2, "Give a pair of numbers: (t[0], u[0]).")
     assert t0 == 7.0, (
         "t[0] is wrong. Hint: torch.from_numpy does not copy; the tensor and the array are the "
         "same memory."
@@ -97,8 +98,8 @@ def _q3_wrong():
 
 
 @exercise("course01.q3", solution=_q3_solution, wrong_answers=_q3_wrong,
-          success="Correct: cast first (tf.cast(t, tf.float32)), then divide. TensorFlow never "
-                  "changes a dtype behind your back.")
+          success="Correct: cast first (tf.cast(t, tf.float32)), then divide. TensorFlow will not "
+                  "mix int32 with a float, and its `/` on integers gives float64, not float32.")
 def q3(halve):
     import numpy as np
     import tensorflow as tf

@@ -9,14 +9,14 @@ def _q1_solution():
 
 
 def _q1_wrong():
-    return [(1,), (2,), (3,), (5,)]
+    return [(1,), (2,), (3,), (5,), (4.5,)]
 
 
 @exercise("course04.q1", solution=_q1_solution, wrong_answers=_q1_wrong,
           success="Correct: shape (2,) traces once, shape (3,) once more, and each new Python "
                   "float traces again: 4.")
 def q1(answer):
-    count = int(answer)
+    count = float(answer)  # float, not int: int(4.5) would pass as 4
     assert count not in (1, 2), (
         "Too few. Hint: a new shape traces again, and a Python float is not a tensor: each new "
         "value is part of the signature."
@@ -68,7 +68,18 @@ def q2(fn):
     positive = tf.constant(rng.uniform(0.1, 1.0, size=3).astype(np.float32))
     negative = -positive
     for x, expected, which in ((positive, positive * 2, "positive"), (negative, positive, "negative")):
-        got = graph_fn(x)
+        try:
+            got = graph_fn(x)
+        except (AttributeError, TypeError, ValueError) as err:  # TF's message ends with the reason
+            reason = str(err).strip().splitlines()[-1].strip()
+            if not reason.startswith(type(err).__name__):
+                reason = f"{type(err).__name__}: {reason}"
+            raise AssertionError(
+                f"Under tf.function your code raised {reason} Hint: inside a "
+                "graph x is symbolic (no .numpy()); write the condition with TF ops, e.g. "
+                "`if tf.reduce_sum(x) > 0:`, and AutoGraph turns the `if` into tf.cond (which, "
+                "called by hand, takes two functions, not two values)."
+            ) from None
         assert np.allclose(got.numpy(), expected.numpy()), (
             f"Under tf.function a {which} input gave {np.round(got.numpy(), 3)}, expected "
             f"{np.round(expected.numpy(), 3)}. Hint: positive sum -> x * 2, otherwise -x."
