@@ -70,7 +70,8 @@ def q1(fn):
         raise AssertionError(
             f"With A of shape {A.shape} and B of shape {B.shape} your function raised "
             f"{type(err).__name__}. Mind the order and the kind of product: C = B·A is a matrix "
-            "product (tf.matmul(B, A)), B's columns meet A's rows."
+            "product (tf.matmul(B, A)), B's columns meet A's rows. (An input_signature that fixes "
+            "the shapes to [2, 2] also fails here: leave it out, or use None for the sizes.)"
         ) from None
     got = np.asarray(got)
     assert got.shape == (n, m), f"D should have shape {(n, m)} (B·A), got {got.shape}."
@@ -81,9 +82,9 @@ def q1(fn):
 
 
 # ---------------------------------------------------------------------------------------------------
-# lab01.q2: how many lines do print and tf.print produce for three calls of the same signature?
+# lab01.q2: how many lines do print and tf.print produce for three calls, two signatures?
 
-Q2_CALLS = (1.0, 2.0, 3.0)  # the notebook calls noisy(tf.constant(v)) for each v
+Q2_CALLS = (1.0, 2.0, [1.0, 2.0])  # the notebook calls noisy(tf.constant(v)) for each v
 
 
 def measure_q2() -> tuple[int, int]:
@@ -114,25 +115,27 @@ def measure_q2() -> tuple[int, int]:
 
 
 def _q2_solution():
-    return (1, 3)
+    return (2, 3)
 
 
 def _q2_wrong():
-    return [(3, 3), (1, 1), (0, 3), (3, 1), (3, 0)]
+    # (1, 3): forgot that a new shape retraces; (3, 3): print on every call; (2, 2): tf.print
+    # tied to tracing; (0, 3): print never runs in a graph
+    return [(1, 3), (3, 3), (2, 2), (1, 1), (0, 3), (3, 2)]
 
 
 @exercise(
     "lab01.q2",
     solution=_q2_solution,
     wrong_answers=_q2_wrong,
-    success="Right: print ran once, while TensorFlow traced the function; tf.print is an op in the "
-    "graph, so it runs on every call.",
+    success="Right: print ran while TensorFlow traced, once per input signature (a scalar, then a "
+    "vector: two traces); tf.print is an op in the graph, so it runs on every call.",
 )
 def q2(print_lines, tf_print_lines):
     expected_print, expected_tf = measure_q2()
     assert int(print_lines) == expected_print, (
-        "Count the print lines again. Hint: Python's print runs only while tf.function traces, and "
-        "three calls with float32 scalars share one trace."
+        "Count the print lines again. Hint: Python's print runs only while tf.function traces. "
+        "Two float32 scalars share one trace; a tensor of a new shape gets a new trace."
     )
     assert int(tf_print_lines) == expected_tf, (
         "Count the tf.print lines again. Hint: tf.print is an op inside the graph: it runs every "
@@ -173,7 +176,12 @@ def _q3_wrong():
     def transposed_B(A, B):  # right idea, wrong shape: B.T alone is (k, n), not A's (k, m)
         return B.T
 
-    return [(no_sum,), (wrt_B,), (only_the_plus_one,), (transposed_B,)]
+    def mean_not_sum(A, B):  # d(mean D)/dA: the right shape, but divided by the number of entries
+        A = A.detach().clone().requires_grad_(True)
+        (B @ A + 1).mean().backward()
+        return A.grad
+
+    return [(no_sum,), (wrt_B,), (only_the_plus_one,), (transposed_B,), (mean_not_sum,)]
 
 
 @exercise(
@@ -207,5 +215,6 @@ def q3(fn):
     )
     want = B.T @ torch.ones(n, m)
     assert torch.allclose(got, want, atol=1e-5), (
-        "Values differ from d(sum(B @ A + 1))/dA. Let autograd do it: D.sum().backward()."
+        "Values differ from d(sum(B @ A + 1))/dA. Let autograd do it: D.sum().backward() "
+        "(sum, not mean)."
     )

@@ -58,7 +58,11 @@ def _q1_wrong():
     def one_step(x, n):  # forgot the loop: a single step
         return 0.5 * x + 1.0
 
-    return [(off_by_one,), (wrong_update,), (starts_at_one,), (one_step,)]
+    @tf.function
+    def returns_loop_vars(x, n):  # tf.while_loop returns every loop variable: (i, x), not x
+        return tf.while_loop(lambda i, x: i < n, lambda i, x: (i + 1, 0.5 * x + 1.0), (0, x))
+
+    return [(off_by_one,), (wrong_update,), (starts_at_one,), (one_step,), (returns_loop_vars,)]
 
 
 @exercise(
@@ -93,7 +97,12 @@ def q1(fn):
     rng = np.random.default_rng()
     for n in (0, 1, int(rng.integers(2, 9))):
         x = rng.normal(size=int(rng.integers(2, 6))).astype(np.float32)
-        got = np.asarray(traced(tf.constant(x), tf.constant(n)))
+        got = traced(tf.constant(x), tf.constant(n))
+        assert not isinstance(got, (tuple, list)), (
+            "Your function returns several values. tf.while_loop returns every loop variable, "
+            "(i, x): unpack it, _, x = tf.while_loop(...), and return x."
+        )
+        got = np.asarray(got)
         want = _smooth_reference(x, n)
         assert got.shape == want.shape, f"Shape changed: {got.shape} instead of {want.shape}."
         assert np.allclose(got, want, atol=1e-5), (
@@ -152,7 +161,12 @@ def _q2_wrong():
     ],
 )
 def q2(traces):
-    assert isinstance(traces, int) and not isinstance(traces, bool), "Answer one whole number."
+    import numbers
+
+    whole = isinstance(traces, numbers.Integral) or (
+        isinstance(traces, numbers.Real) and float(traces).is_integer())
+    assert whole and not isinstance(traces, bool), "Answer one whole number, e.g. traces = 2."
+    traces = int(traces)
     expected = measure_q2()
     if traces == len(q2_calls()):
         raise AssertionError("Not every call traces: a call whose signature was seen before reuses "
@@ -203,8 +217,8 @@ def _q3_wrong():
     "lab02.q3",
     solution=_q3_solution,
     wrong_answers=_q3_wrong,
-    success="Right: the branch is now an operator in the graph (torch.cond, a prototype API), so "
-    "torch.compile captures one graph with no break.",
+    success="Right: the branch is now part of the graph (torch.cond, a prototype API, is an operator "
+    "that holds both branches), so torch.compile captures one graph with no break.",
     hints=[
         ("torch.cond(pred, true_fn, false_fn, (x,)) takes the operands as a tuple; both branches "
         "must return tensors of the same shape and dtype.")
