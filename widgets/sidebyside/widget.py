@@ -26,6 +26,8 @@ import anywidget
 import ipywidgets
 import traitlets
 
+from sidebyside.graph.model import jsonable
+
 __all__ = ["GraphView", "GraphEngine", "side_by_side", "step_through", "STATIC",
            "MAX_VISIBLE_NODES"]
 
@@ -64,16 +66,6 @@ def _empty_doc(name: str = "") -> dict:
     }
 
 
-def _jsonable(value):
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    return str(value)
-
-
 def _node_dict(n) -> dict:
     d = n.to_dict() if hasattr(n, "to_dict") else dict(n)
     out = {"id": str(d["id"]), "op": str(d.get("op", d["id"]))}
@@ -81,7 +73,7 @@ def _node_dict(n) -> dict:
         out[k] = d.get(k, v)
     if out["label"] is None:
         out["label"] = out["op"]
-    out["attrs"] = _jsonable(out["attrs"] or {})
+    out["attrs"] = jsonable(out["attrs"] or {})
     out["subgraphs"] = list(out["subgraphs"] or [])
     return out
 
@@ -115,7 +107,7 @@ def _as_doc(graph) -> dict:
     doc["edges"] = [_edge_dict(e) for e in graph.get("edges", [])]
     doc["groups"] = [_group_dict(g) for g in graph.get("groups", [])]
     doc["counters"] = {**_empty_doc()["counters"], **(graph.get("counters") or {})}
-    doc["meta"] = _jsonable(doc.get("meta") or {})
+    doc["meta"] = jsonable(doc.get("meta") or {})
     doc["subgraphs"] = {k: _as_doc(v) for k, v in (graph.get("subgraphs") or {}).items()}
     _declare_groups(doc["groups"], doc["nodes"])
     return doc

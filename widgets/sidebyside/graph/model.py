@@ -267,7 +267,7 @@ class Graph:
             "groups": [g.to_dict() for g in self.groups],
             "subgraphs": {k: g.to_dict() for k, g in self.subgraphs.items()},
             "counters": {**_zero_counters(), **self.counters},
-            "meta": _jsonable(self.meta),
+            "meta": jsonable(self.meta),
         }
 
     def to_json(self, indent: int | None = None) -> str:
@@ -341,12 +341,12 @@ def _copy_node(n: Node) -> Node:
     )
 
 
-def _jsonable(value):
+def jsonable(value):
     """Meta/attrs may hold framework objects; keep JSON types, turn the rest into strings."""
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     return str(value)
