@@ -1,0 +1,104 @@
+"""Writing verdicts where nbgrader expects them: its sqlite Gradebook and the autograded/ folder,
+so that `nbgrader export`, `nbgrader generate_feedback` and formgrader keep working."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import shutil
+import warnings
+from pathlib import Path
+
+import nbformat
+from traitlets.config.loader import PyFileConfigLoader
+
+from sidebyside.grading.grader import SubmissionResult
+from sidebyside.grading.notebook import Assignment
+
+
+def course_settings(course_dir: Path) -> tuple[str, str]:
+    """(course_id, db_url) as nbgrader would read them from nbgrader_config.py."""
+    course_dir = Path(course_dir).resolve()
+    course_id, db_url = "", f"sqlite:///{course_dir / 'gradebook.db'}"
+    config_file = course_dir / "nbgrader_config.py"
+    if config_file.exists():
+        config = PyFileConfigLoader(config_file.name, str(course_dir)).load_config()
+        course_id = str(config.get("CourseDirectory", {}).get("course_id", "") or "")
+        db_url = str(config.get("CourseDirectory", {}).get("db_url", "") or db_url)
+    return course_id, db_url
+
+
+def _timestamp(submission_dir: Path) -> dt.datetime | None:
+    stamp = Path(submission_dir) / "timestamp.txt"
+    if stamp.is_symlink() or not stamp.is_file():
+        return None
+    try:
+        from nbgrader.utils import parse_utc
+
+        return parse_utc(stamp.read_text().strip())
+    except Exception:  # noqa: BLE001 - a malformed timestamp is the student's file
+        return None
+
+
+def record(course_dir: Path, assignment: Assignment, result: SubmissionResult,
+           submission_dir: Path) -> None:
+    """Store one result: scores in the gradebook, the feedback notebook in autograded/."""
+    from nbgrader.api import Gradebook
+
+    course_id, db_url = course_settings(course_dir)
+    with warnings.catch_warnings(), Gradebook(db_url, course_id) as gb:
+        # nbgrader's own add_submission triggers SQLAlchemy autoflush warnings (it does in autograde too)
+        warnings.filterwarnings("ignore", message=".*not in session.*")
+        gb.update_or_create_student(result.student)
+        timestamp = _timestamp(submission_dir)
+        kwargs = {"timestamp": timestamp} if timestamp else {}
+        gb.update_or_create_submission(assignment.name, result.student, **kwargs)
+        for gid, outcome in result.outcomes.items():
+            grade = gb.find_grade(gid, assignment.notebook_name, assignment.name, result.student)
+            grade.auto_score = outcome.score
+            grade.needs_manual_grade = grade.manual_score is not None
+        for gid in assignment.answers:
+            try:
+                comment = gb.find_comment(gid, assignment.notebook_name, assignment.name,
+                                          result.student)
+            except Exception:  # noqa: BLE001 - no comment row for this cell kind
+                continue
+            comment.auto_comment = None
+        gb.db.commit()
+    out = Path(course_dir) / "autograded" / result.student / assignment.name
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    if result.feedback_nb is not None:
+        nbformat.write(result.feedback_nb, out / f"{assignment.notebook_name}.ipynb")
+    stamp = Path(submission_dir) / "timestamp.txt"
+    if stamp.is_file() and not stamp.is_symlink():
+        shutil.copyfile(stamp, out / "timestamp.txt")
+
+
+def write_report(path: Path, results: list[SubmissionResult], assignment: Assignment) -> None:
+    """Our CSV: one row per student, one column per test, plus status and the readable notes."""
+    fields = ["student", "assignment", "score", "max_score", "status", *assignment.tests, "notes"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields)
+        writer.writeheader()
+        for result in results:
+            writer.writerow(result.row())
+
+
+def write_markdown_feedback(course_dir: Path, result: SubmissionResult) -> Path:
+    """autograded/<student>/<assignment>/feedback.md: scores, reasons and notes (never test source).
+    `sidebyside grade feedback` copies it next to nbgrader's HTML feedback."""
+    out = Path(course_dir) / "autograded" / result.student / result.assignment
+    out.mkdir(parents=True, exist_ok=True)
+    lines = [f"# {result.assignment}: {result.score:g} / {result.max_score:g}", ""]
+    if result.notes:
+        lines += ["## Notes", "", *[f"- {n}" for n in result.notes], ""]
+    lines += ["## Tests", "", "| test | points | result |", "|---|---|---|"]
+    for gid, o in result.outcomes.items():
+        message = o.message.replace("|", "\\|").replace("\n", " ")
+        lines.append(f"| {gid} | {o.score:g} / {o.points:g} | {message} |")
+    path = out / "feedback.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path
