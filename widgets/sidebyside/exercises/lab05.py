@@ -26,25 +26,30 @@ def _q1_wrong():
     "lab05.q1",
     solution=_q1_solution,
     wrong_answers=_q1_wrong,
-    success="Right: a ratio of medians; one slow outlier (a compile, a busy neighbour) cannot move it.",
-    hints=["statistics.median(...) of each list, then eager over graph (> 1 means graph is faster)."],
+    success="Right: a ratio of robust statistics (the median, or timeit's min); one slow outlier (a "
+            "compile, a busy neighbour) cannot move it.",
+    hints=["statistics.median(...) (or min) of each list, then eager over graph (> 1 means graph is "
+           "faster)."],
 )
 def q1(speedup):
     import random
     import statistics
 
     assert callable(speedup), "Answer a function speedup(eager_times, graph_times)."
-    eager = [random.uniform(0.9, 1.1) * 4e-3 for _ in range(7)]
-    graph = [random.uniform(0.9, 1.1) * 1e-3 for _ in range(7)]
+    eager = [random.uniform(0.97, 1.03) * 4e-3 for _ in range(7)]
+    graph = [random.uniform(0.97, 1.03) * 1e-3 for _ in range(7)]
     graph[0] = 0.5  # the first sample swallowed a compile: an outlier
     eager[3] *= 3  # a busy neighbour slowed one eager sample
     expected = statistics.median(eager) / statistics.median(graph)
     got = speedup(list(eager), list(graph))
     assert isinstance(got, (int, float)), "Return a number."
-    assert got > 1 or expected <= 1, (
-        "Graph mode is faster in this data, so the speedup should be above 1: eager / graph."
+    assert abs(got * expected - 1) > 0.1, (
+        "That is graph / eager: how many times SLOWER graph mode is. The speedup is eager / graph, "
+        "above 1 when graph mode is faster."
     )
-    assert abs(got - expected) <= 1e-9 * expected, (
+    # a median ratio and a min ratio (timeit's advice) both land within a few % of the true 4x;
+    # a mean, or the first sample, is dragged far off by the outliers
+    assert abs(got - expected) <= 0.1 * expected, (
         f"Got {got:.3f}, expected {expected:.3f}. One slow outlier should not move the answer: "
         "which statistic ignores outliers?"
     )
