@@ -152,3 +152,17 @@ def test_feedback_has_no_hidden_tests(course):
         assert "BEGIN HIDDEN TESTS" not in text, path
         for line in hidden:
             assert line not in text, (path, line)
+
+
+def test_submission_text_is_escaped_in_feedback(course):
+    # a kernel name carrying markup is quoted in the notes: it must reach the HTML and markdown
+    # feedback (and formgrader's view of the autograded notebook) as text, never as live markup
+    student = "hostile_markup"
+    files = [*(course["dir"] / "feedback" / student).rglob("*.html"),
+             *(course["dir"] / "feedback" / student).rglob("feedback.md"),
+             *(course["dir"] / "autograded" / student).rglob("*.ipynb")]
+    assert files
+    for path in files:
+        text = path.read_text()
+        assert "<script>alert(" not in text and "<img src=x" not in text, path
+    assert any("&lt;script&gt;" in p.read_text() for p in files if p.suffix == ".md")

@@ -216,6 +216,17 @@ print("daemons started")
 '''
 
 
+# Found by red-teaming: a lone surrogate in an output used to crash the batch when it was stored.
+SURROGATE = "print('\\udcff')  # a lone surrogate: not encodable as UTF-8"
+MARKUP_KERNEL = "<img src=x onerror=alert(1)><script>alert('xss')</script>"
+
+
+def with_kernel(text: str, name: str) -> str:
+    nb = json.loads(text)
+    nb["metadata"]["kernelspec"] = {"name": name, "display_name": name, "language": "python"}
+    return json.dumps(nb)
+
+
 def invalid_json(release):
     return '{"cells": [ this is not json'
 
@@ -262,4 +273,7 @@ def build(release) -> dict[str, tuple[str, float, str]]:
                                 "exact"),
         "limit_os_exit": (fill(release, RIGHT, after={"ps01_q2_tests": [EXIT]}), 5, "exact"),
         "limit_memory_bomb": (fill(release, RIGHT, after={"ps01_q1_tests": [MEMORY]}), 7, "exact"),
+        "hostile_surrogate": (fill(release, RIGHT | {"ps01_q1_answer_torch": (
+            RIGHT["ps01_q1_answer_torch"] + "\n" + SURROGATE)}), 7, "exact"),
+        "hostile_markup": (with_kernel(fill(release, RIGHT), MARKUP_KERNEL), 7, "exact"),
     }

@@ -24,9 +24,15 @@ def nbgrader(course_dir: Path, *args: str) -> int:
     """Run an nbgrader command in the course directory (its config file is read from there)."""
     exe = Path(sys.executable).with_name("nbgrader")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "nbgrader"]
-    env = dict(os.environ)  # nbgrader runs `alembic` from PATH: put this environment's bin first
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    return subprocess.call([*cmd, *args], cwd=course_dir, env=env)
+    return subprocess.call([*cmd, *args], cwd=course_dir)
+
+
+def use_this_environment() -> None:
+    """nbgrader's Gradebook runs `alembic` from PATH, in subprocesses and in this process alike: put
+    this environment's bin first, so `.venv/bin/sidebyside grade` works without activating the venv."""
+    bin_dir = str(Path(sys.executable).parent)
+    if os.environ.get("PATH", "").split(os.pathsep)[0] != bin_dir:
+        os.environ["PATH"] = os.pathsep.join([bin_dir, os.environ.get("PATH", "")])
 
 
 def default_course_dir() -> Path:
@@ -51,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    use_this_environment()
     course = (args.course_dir or default_course_dir()).resolve()
     if args.action != "export" and not args.assignment:
         print(f"sidebyside grade {args.action}: name the assignment", file=sys.stderr)
@@ -88,9 +95,15 @@ def autograde(course: Path, args) -> int:
     if args.memory_gib:
         limits.memory_bytes = int(args.memory_gib * 2**30)
 
+    unrecorded = []
+
     def on_result(result):
-        record(course, assignment, result, submissions[result.student])
-        write_markdown_feedback(course, result)
+        try:  # one result that cannot be stored must not stop the rest of the batch
+            record(course, assignment, result, submissions[result.student])
+            write_markdown_feedback(course, result)
+        except Exception as err:  # noqa: BLE001 - reported below and in the exit code
+            unrecorded.append(result.student)
+            result.notes.append(f"result could not be stored: {type(err).__name__}: {err}")
 
     try:
         results = grade_all(assignment, submissions, jobs=args.jobs, limits=limits,
@@ -104,6 +117,10 @@ def autograde(course: Path, args) -> int:
         print(f"{r.student:<24} {r.score:>5g}/{r.max_score:<5g} {r.status:<8} "
               f"{'; '.join(r.notes)[:100]}")
     print(f"wrote {report}")
+    if unrecorded:
+        print(f"sidebyside grade: could not store the results of {', '.join(unrecorded)} "
+              "(see the notes in the report); the others are stored", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import html
 import shutil
 import warnings
 from pathlib import Path
@@ -94,10 +95,10 @@ def write_markdown_feedback(course_dir: Path, result: SubmissionResult) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     lines = [f"# {result.assignment}: {result.score:g} / {result.max_score:g}", ""]
     if result.notes:
-        lines += ["## Notes", "", *[f"- {n}" for n in result.notes], ""]
+        lines += ["## Notes", "", *[f"- {html.escape(n)}" for n in result.notes], ""]
     lines += ["## Tests", "", "| test | points | result |", "|---|---|---|"]
     for gid, o in result.outcomes.items():
-        message = o.message.replace("|", "\\|").replace("\n", " ")
+        message = html.escape(o.message).replace("|", "\\|").replace("\n", " ")
         lines.append(f"| {gid} | {o.score:g} / {o.points:g} | {message} |")
     path = out / "feedback.md"
     path.write_text("\n".join(lines) + "\n")

@@ -83,10 +83,24 @@ def parse_reports(stdout: bytes, nonce: str) -> tuple[list[dict], int]:
             bad += 1
             continue
         if isinstance(obj, dict):
-            reports.append(obj)
+            reports.append(scrub(obj))
         else:
             bad += 1
     return reports, bad
+
+
+def scrub(value):
+    """Untrusted report data with every string made valid UTF-8.
+
+    JSON lets a kernel send lone surrogates ("\\udcff"); kept, they crash nbformat.write and the HTML
+    feedback later, far from here. Every string from a sandbox passes through this function."""
+    if isinstance(value, str):
+        return value.encode("utf-8", errors="replace").decode("utf-8")
+    if isinstance(value, list):
+        return [scrub(v) for v in value]
+    if isinstance(value, dict):
+        return {scrub(k): scrub(v) for k, v in value.items()}
+    return value
 
 
 def grade_submission(assignment: Assignment, student: str, submission_dir: Path,

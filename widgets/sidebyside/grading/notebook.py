@@ -9,6 +9,7 @@ trusted checks run at their positions instead). Every structural problem becomes
 from __future__ import annotations
 
 import copy
+import html
 import json
 import warnings
 from dataclasses import dataclass, field
@@ -208,7 +209,8 @@ def feedback_notebook(assignment: Assignment, plan: Plan, cell_reports: dict[int
             text = f"{mark} {gid}: {outcome.score:g}/{outcome.points:g} points. {outcome.message}\n"
             cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
     if notes:
-        text = "**Notes from the autograder**\n\n" + "\n".join(f"- {n}" for n in notes)
+        # notes quote submission text (kernel names, error messages): escape it, never render it
+        text = "**Notes from the autograder**\n\n" + "\n".join(f"- {html.escape(n)}" for n in notes)
         nb.cells.insert(1, nbformat.v4.new_markdown_cell(text))
     return nb
 
