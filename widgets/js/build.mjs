@@ -8,27 +8,13 @@ import path from "node:path";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const out = path.resolve(here, "../sidebyside/static");
 
-await build({
-  entryPoints: [path.join(here, "src/index.js")],
-  outfile: path.join(out, "graphview.js"),
-  bundle: true,
-  format: "esm",
-  minify: true,
-  target: "es2020",
-  legalComments: "eof",
-  charset: "utf8",
-  logLevel: "info",
-});
-await build({
-  entryPoints: [path.join(here, "src/loader.js")],
-  outfile: path.join(out, "loader.js"),
-  bundle: true,
-  format: "esm",
-  minify: true,
-  target: "es2020",
-  charset: "utf8",
-  logLevel: "info",
-});
+// Both ES modules share these options; only the engine keeps its licence comments (dagre is MIT).
+const esm = { bundle: true, format: "esm", minify: true, target: "es2020", charset: "utf8",
+              logLevel: "info" };
+await build({ ...esm, entryPoints: [path.join(here, "src/index.js")],
+              outfile: path.join(out, "graphview.js"), legalComments: "eof" });
+await build({ ...esm, entryPoints: [path.join(here, "src/loader.js")],
+              outfile: path.join(out, "loader.js") });
 await build({
   entryPoints: [path.join(here, "src/style.css")],
   outfile: path.join(out, "graphview.css"),

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-NOT_ATTEMPTED = (Ellipsis, None)
+NOT_ATTEMPTED = (Ellipsis, None)  # what an untouched blank (`answer = ...`) can hold
 
 
 @dataclass
@@ -64,7 +64,7 @@ def lookup(id: str) -> Exercise:
 def verdict(id: str, *answers: Any) -> tuple[str, str]:
     """('correct' | 'wrong' | 'not attempted', message). Used by check() and by the tests."""
     ex = lookup(id)
-    if any(a is Ellipsis or a is None for a in answers) or not answers:
+    if not answers or any(a is blank for a in answers for blank in NOT_ATTEMPTED):
         return "not attempted", "Not attempted yet: fill in the blank above, then run this cell again."
     try:
         ex.checker(*answers)
