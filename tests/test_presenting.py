@@ -4,7 +4,7 @@ One JupyterLab server (this virtualenv, jupyterlab-rise installed) serves a smal
 test and given its slide metadata by `sidebyside slides`. Debian's chromium, at 1280×720:
 
 * RISE (jupyterlab-rise 0.43.1): the deck's slides follow the cell structure, and the TensorFlow twin
-  is a fragment revealed on the PyTorch twin's slide. Live widgets do NOT render there: RISE's page
+  is a fragment revealed beside the PyTorch twin on its slide (rise.css, also written by the command). Live widgets do NOT render there: RISE's page
   cannot load the ipywidgets manager (its bundle lacks the shared module @jupyterlab/console), so a
   GraphView shows as text. A strict xfail pins that: when RISE fixes it, the test XPASSes, fails, and
   course/teacher/README.md ("Demo mode") must be updated.
@@ -67,7 +67,6 @@ def deck():
         code(f"from sidebyside.widget import GraphView\nview = GraphView({GRAPH!r}, title='deck')\nview"),
     ]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    slides.apply(nb)
     return nb
 
 
@@ -77,6 +76,7 @@ def lab(tmp_path_factory):
     root = tmp / "root"
     root.mkdir()
     nbformat.write(deck(), root / "deck.ipynb")
+    assert slides.main([str(root / "deck.ipynb")]) == 0  # slide metadata and rise.css, as shipped
     settings = tmp / "app-settings"
     settings.mkdir()
     (settings / "overrides.json").write_text(json.dumps(OVERRIDES))
@@ -159,10 +159,14 @@ def test_rise_slides_follow_the_cells_and_reveal_the_twin_as_a_fragment(lab, pag
     twin = slide.locator(".fragment", has_text="tensorflow twin")
     assert twin.count() == 1, "the TensorFlow twin is not a fragment on the PyTorch twin's slide"
     assert "visible" not in (twin.get_attribute("class") or "")
-    assert slide.locator(".jp-Cell", has_text="pytorch twin").count() >= 1
+    partner = slide.locator(".jp-CodeCell", has_text="pytorch twin").first
     page.keyboard.press("Space")  # reveal the fragment: the twin appears on the same slide
     poll("the twin to be revealed", lambda: "visible" in (twin.get_attribute("class") or ""), 20)
     assert page.locator(".reveal .slides section.present", has_text="Twins").count()
+    # rise.css (written by `sidebyside slides`) puts the twin beside its partner, not under it
+    left, right = partner.bounding_box(), twin.bounding_box()
+    assert right["x"] >= left["x"] + 0.9 * left["width"], (left, right)
+    assert abs(right["y"] - left["y"]) < 10, (left, right)
     # RISE's theme asks for web fonts; offline it falls back to local fonts. Nothing else leaves.
     assert all("fonts.googleapis.com" in url for url in page.external), page.external
 

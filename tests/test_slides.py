@@ -44,6 +44,8 @@ def test_check_reports_missing_metadata_then_the_command_writes_it(copies, capsy
         assert [c.get("outputs") for c in after.cells] == [c.get("outputs") for c in old.cells]
         assert [tags(c) for c in after.cells] == [tags(c) for c in old.cells]
         assert after.metadata["rise"]["scroll"] is True
+    for sub in slides.SLIDE_DIRS:  # one stylesheet per folder, copied from the package
+        assert (folder / sub / "rise.css").read_text() == slides.RISE_CSS.read_text()
 
 
 def test_slides_follow_titles_sections_ideas_and_twins(copies):
@@ -78,7 +80,8 @@ def test_running_again_changes_nothing(copies, capsys):
     capsys.readouterr()
     snapshot = {p: p.read_bytes() for p in paths}
     assert cli.main(["slides", str(folder)]) == 0
-    assert capsys.readouterr().out.count("up to date") == len(paths)
+    out = capsys.readouterr().out
+    assert out.count("up to date") == len(paths) and "stylesheet" not in out
     assert {p: p.read_bytes() for p in paths} == snapshot
 
 
@@ -92,6 +95,17 @@ def test_an_edited_notebook_is_reported_until_regenerated(copies):
     assert any("A new section" in d for d in slides.differences(nb))
     slides.apply(nb)
     assert slides.differences(nb) == []
+
+
+def test_a_missing_or_edited_stylesheet_is_reported(copies):
+    folder, paths = copies
+    css = folder / "labs" / "rise.css"
+    css.write_text(css.read_text() + "/* edited by hand */")
+    lab = next(p for p in paths if p.parent.name == "labs")
+    assert any("rise.css" in line for line in slides.problems(lab))
+    assert cli.main(["slides", "--check", str(lab)]) == 1
+    cli.main(["slides", str(lab)])
+    assert slides.problems(lab) == []
 
 
 def test_a_missing_path_is_a_clear_error(tmp_path, capsys):

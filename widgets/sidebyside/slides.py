@@ -7,8 +7,9 @@
     same slide: the presenter shows PyTorch, then reveals its TensorFlow twin below it with one key;
     a second pair straight after the first starts a sub-slide;
   * every other cell continues the slide it is on.
-It also turns on scrolling (`metadata.rise.scroll`) so a slide taller than the projector can scroll.
-Outputs and sources are never touched. `--check` changes nothing and exits 1 when a notebook's
+It also turns on scrolling (`metadata.rise.scroll`) so a slide taller than the projector can scroll,
+and writes `rise.css` into each notebook's folder (RISE loads it from there): the one stylesheet in
+`sidebyside/static/rise.css` puts a twin beside its partner. Outputs and sources are never touched. `--check` changes nothing and exits 1 when a notebook's
 metadata differs from what would be generated (run the command again after editing a notebook).
 """
 
@@ -24,6 +25,7 @@ from sidebyside.notebooks import FRAMEWORK_TAGS, ROOT, tags
 
 SLIDE_DIRS = ("course", "labs")
 RISE_SETTINGS = {"scroll": True}
+RISE_CSS = Path(__file__).parent / "static" / "rise.css"
 
 
 def is_heading(cell) -> bool:
@@ -84,9 +86,23 @@ def apply(nb) -> bool:
 
 
 def problems(path: Path) -> list[str]:
-    """For a consistency test: the differences of one notebook file, each prefixed with its path."""
+    """For a consistency test: what is out of date for one notebook file, each prefixed with its path."""
     nb = nbformat.read(path, as_version=4)
-    return [f"{path}: {d}" for d in differences(nb)]
+    found = [f"{path}: {d}" for d in differences(nb)]
+    css = path.parent / "rise.css"
+    if not css.exists() or css.read_text() != RISE_CSS.read_text():
+        found.append(f"{css}: missing or different from sidebyside/static/rise.css")
+    return found
+
+
+def write_css(folder: Path) -> bool:
+    """Copy the slides' stylesheet into `folder`; True when it changed."""
+    css = folder / "rise.css"
+    text = RISE_CSS.read_text()
+    if css.exists() and css.read_text() == text:
+        return False
+    css.write_text(text)
+    return True
 
 
 def targets(paths: list[Path]) -> list[Path]:
@@ -121,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{path}: ... and {len(found) - 5} more")
             continue
         nb = nbformat.read(path, as_version=4)
+        if write_css(path.parent):
+            print(f"stylesheet      {path.parent / 'rise.css'}")
         if apply(nb):
             nbformat.validate(nb)
             nbformat.write(nb, path)
