@@ -55,7 +55,7 @@ def citation_problems(text: str, folder: Path, notebook: Path) -> list[str]:
     problems = []
     links = {(folder / link).resolve() for link in LINK.findall(text)}
     if notebook.resolve() not in links:
-        problems.append(f"does not link its notebook ../../{notebook.relative_to(ROOT)}")
+        problems.append(f"does not link its notebook {notebook.parent.name}/{notebook.name}")
     problems += [f"links a missing notebook {link}" for link in LINK.findall(text)
                  if not (folder / link).resolve().exists()]
     missing_sections = [s for s in SECTIONS if s not in text]
