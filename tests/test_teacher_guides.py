@@ -21,8 +21,8 @@ NOTEBOOKS = sorted((ROOT / "course").glob("*.ipynb")) + sorted((ROOT / "labs").g
 SECTIONS = ("## Timing", "## Live-demo script", "## Misconceptions", "## Questions for the room")
 
 SECTION_REF = re.compile(r"\*\*§ ([^*]+)\*\*")
-CELL_REF = re.compile(r"\bcell `([^`]+)`")
-OUTPUT_REF = re.compile(r"\boutput `([^`]+)`")
+CELL_REF = re.compile(r"\bcell\s+`([^`]+)`")
+OUTPUT_REF = re.compile(r"\boutput\s+`([^`]+)`")
 LINK = re.compile(r"\]\(([^)#\s]+\.ipynb)\)")
 
 
