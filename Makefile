@@ -33,6 +33,11 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+# nbgrader's toolbar "Validate" button sits on every notebook and says "Success!" on lessons that
+# grade nothing: switch it off for this environment. Graded work is validated from the Assignments
+# tab or `nbgrader validate` (graded/README.md).
+	$(BIN)/jupyter labextension disable --level=sys_prefix @jupyter/nbgrader:validate-assignment >/dev/null 2>&1
+	$(BIN)/jupyter labextension lock --level=sys_prefix @jupyter/nbgrader:validate-assignment >/dev/null 2>&1
 	touch $(STAMP)
 
 # Tests need a real browser (Debian's chromium) and bubblewrap for the grading sandbox.

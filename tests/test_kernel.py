@@ -57,12 +57,29 @@ def test_threads_sized_to_the_machine(env):
     assert torch.get_num_threads() == env.threads
 
 
-def test_banner_is_one_line_with_versions_device_and_seed(env):
+def test_banner_has_versions_device_and_seed_on_short_lines(env):
+    # The banner used to be one 190-character line that a 1280 px projector wrapped mid-word
+    # (issue 11): it now breaks between fields, and every line fits BANNER_WIDTH.
     banner = env.banner()
-    assert "\n" not in banner
     for part in ("torch 2.13.0", "tensorflow 2.21.0", "seed 7", f"threads {env.threads}",
                  f"torch.compile backend: {env.compile_backend}"):
         assert part in banner
+    assert all(len(line) <= kernel.BANNER_WIDTH for line in banner.splitlines())
+
+
+@pytest.mark.parametrize("kind", ["cpu", "cuda", "mps"])
+def test_banner_lines_fit_for_every_device_and_never_split_a_field(env, kind):
+    import dataclasses
+
+    wide = dataclasses.replace(env, device_kind=kind, torch_device=f"{kind}:0", seed=123456,
+                               threads=128, compile_backend="aot_eager",
+                               versions={**env.versions, "keras": "3.15.10"})
+    lines = wide.banner().splitlines()
+    assert len(lines) == 3
+    assert all(len(line) <= kernel.BANNER_WIDTH for line in lines), lines
+    # Line breaks fall between fields: each line starts with a field name, none ends in a separator.
+    assert [line.split()[0] for line in lines] == ["sidebyside", "device:", "torch.compile"]
+    assert not any(line.rstrip().endswith("|") for line in lines)
 
 
 def test_tensorflow_logging_is_quiet_after_setup(env):

@@ -10,6 +10,8 @@ COMMANDS = {
     "doctor": ("sidebyside.doctor", "main", "check this environment: versions, devices, compilers"),
     "regenerate": ("sidebyside.notebooks", "main", "re-execute notebooks and store their outputs"),
     "grade": ("sidebyside.grading.cli", "main", "instructor: generate, autograde and export"),
+    "slides": ("sidebyside.slides", "main", "teacher: write slide metadata for presenting notebooks"),
+    "answers": ("sidebyside.answers", "main", "teacher: write answer keys into answers/ (git-ignored)"),
 }
 
 

@@ -7,7 +7,7 @@ One call does, in an order that matters:
    runtime starts (the first op);
 4. seeds Python, NumPy, torch, TF and Keras;
 5. chooses one device with the same meaning in both frameworks: the first GPU if any, else the CPU;
-6. prints a one-line banner.
+6. prints a short banner (three lines that fit a projector).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from sidebyside import devices
 
 DEFAULT_SEED = 0
+BANNER_WIDTH = 72  # characters per banner line; see KernelEnv.banner
 
 
 class MissingFrameworkError(ImportError):
@@ -91,15 +92,21 @@ class KernelEnv:
         seed_everything(self.seed if seed is None else seed)
 
     def banner(self) -> str:
+        """Three short lines, broken between fields, never inside one.
+
+        Each line stays under BANNER_WIDTH characters so that a projector at 1280 px, with the file
+        browser open and the page zoomed, shows whole words (one long line wrapped mid-word there).
+        """
         v = self.versions
         where = {"cuda": "GPU (CUDA)", "mps": "GPU (Apple MPS)", "cpu": "CPU (no GPU found)"}
-        return (
+        lines = [
             f"sidebyside {v.get('sidebyside')} | torch {v.get('torch')} | "
-            f"tensorflow {v.get('tensorflow')} | keras {v.get('keras')} | "
-            f"device: {where[self.device_kind]} -> torch {self.torch_device}, tf {self.tf_device} | "
+            f"tensorflow {v.get('tensorflow')} | keras {v.get('keras')}",
+            f"device: {where[self.device_kind]} -> torch {self.torch_device}, tf {self.tf_device}",
             f"torch.compile backend: {self.compile_backend} | seed {self.seed} | "
-            f"threads {self.threads}"
-        )
+            f"threads {self.threads}",
+        ]
+        return "\n".join(lines)
 
 
 def setup(
@@ -110,7 +117,7 @@ def setup(
     logical_cpus: int = 0,
     quiet: bool = False,
 ) -> KernelEnv:
-    """Prepare this kernel for a side-by-side notebook and print a one-line banner.
+    """Prepare this kernel for a side-by-side notebook and print a short banner.
 
     log_device_placement and logical_cpus only take effect before TensorFlow runs its first op,
     which is why they are arguments here rather than separate calls later.

@@ -9,6 +9,7 @@ AssertionError with a hint when an answer is wrong, a reference `solution()` and
 
 from __future__ import annotations
 
+import ast
 import importlib
 import pkgutil
 from collections.abc import Callable
@@ -65,7 +66,7 @@ def verdict(id: str, *answers: Any) -> tuple[str, str]:
     """('correct' | 'wrong' | 'not attempted', message). Used by check() and by the tests."""
     ex = lookup(id)
     if not answers or any(a is blank for a in answers for blank in NOT_ATTEMPTED):
-        return "not attempted", "Not attempted yet: fill in the blank above, then run this cell again."
+        return "not attempted", "Not attempted yet: fill in the blank above and run that cell, then run this one."
     try:
         ex.checker(*answers)
     except AssertionError as err:
@@ -86,3 +87,78 @@ def check(id: str, *answers: Any) -> None:
     status, message = verdict(id, *answers)
     mark = {"correct": "✔", "wrong": "✘", "not attempted": "…"}[status]
     print(f"{mark} [{id}] {message}")
+    stale = stale_answer_note(id)
+    if stale:
+        print(stale)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Stale answers: the learner edits the answer cell but runs only the check cell. The kernel never sees
+# the edited text, so check() would grade the old answer. It can see what it *did* run: IPython keeps
+# every executed cell's source in `In`, numbered like the prompts. If no cell binding the checked names
+# has run since this exercise was last checked, the check is grading the same answer again: say so.
+
+_LAST_CHECKED: dict[str, int] = {}  # exercise id -> execution count of its previous check
+
+
+def _check_call_names(source: str, id: str) -> list[str] | None:
+    """Names passed to check(id, ...) in a cell's source; None when not found or not plain names."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "check"
+                and node.args and isinstance(node.args[0], ast.Constant) and node.args[0].value == id):
+            names = [a.id for a in node.args[1:] if isinstance(a, ast.Name)]
+            return names if len(names) == len(node.args) - 1 else None
+    return None
+
+
+def _bound_names(source: str) -> set[str]:
+    """Names a cell binds at its top level (assignments, def, class, import, for, with)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    bound = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            bound.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return bound
+
+
+def stale_answer_note(id: str, shell=None) -> str | None:
+    """A warning when this check grades the same run of the answer cell as the previous check of `id`.
+
+    Works in an IPython kernel (ipykernel, nbclient); outside one (plain Python, tests) returns None.
+    """
+    if shell is None:
+        try:
+            from IPython import get_ipython
+        except ImportError:
+            return None
+        shell = get_ipython()
+    history = getattr(shell, "user_ns", {}).get("In") if shell is not None else None
+    if not history:
+        return None
+    now = len(history) - 1  # `In` holds the running cell as its last entry: In[now] is this cell
+    names = _check_call_names(history[now], id)
+    previous = _LAST_CHECKED.get(id)
+    _LAST_CHECKED[id] = now
+    if not names or previous is None:
+        return None
+    # Where the checked names were last bound, this cell excluded (it may bind them itself: fresh).
+    if names and set(names) & _bound_names(history[now]):
+        return None
+    last_bound = max((n for n in range(1, now) if set(names) & _bound_names(history[n])), default=0)
+    if last_bound >= previous:
+        return None
+    where = f"the cell that sets {', '.join(names)} last ran as In [{last_bound}]" if last_bound else (
+        f"no cell setting {', '.join(names)} has run in this kernel")
+    return (f"  ⚠ Same answer as your previous check (In [{previous}]): {where}, before that check. "
+            "If you edited it since, run that cell first (Shift+Enter), then this one.")
