@@ -11,7 +11,7 @@ assert"). So the committed student versions in graded/release/ run in a real ker
 Every autograded test cell must end in an error both times. A static check adds that each visible test
 asserts something and never prints a comparison instead of asserting it, and that graded/release is
 regenerated from graded/source (`sidebyside grade generate NAME`). One kernel per notebook and variant:
-about 1-2 minutes on 2 cores.
+two kernels per assignment, about 3-5 minutes for nine assignments on 2 quiet cores.
 """
 
 from __future__ import annotations
