@@ -95,3 +95,44 @@ def test_time_all_interleaves_samples():
     # first calls and warm-ups first (a, a, b, b), autorange (a; b, b x10), then alternating samples
     samples = order[2 + 2 + 1 + 11:]
     assert samples == (["a"] + ["b"] * 10) * 3
+
+
+def spread_of(mode, samples, workload="w", framework="torch"):
+    return bench.Timing(workload, framework, mode, 0.0, list(samples))
+
+
+def test_quartiles_and_spread():
+    t = spread_of("eager", [1.0, 2.0, 3.0, 4.0, 5.0])
+    assert t.quartiles == pytest.approx((2.0, 4.0))
+    assert t.spread == pytest.approx(2.0 / 3.0)  # IQR 2 over median 3
+    assert spread_of("eager", [0.5]).spread == 0.0
+    assert "IQR" in bench.table([t]).splitlines()[0] and "67%" in bench.table([t])
+
+
+def test_a_gap_inside_the_noise_is_no_gap():
+    eager = spread_of("eager", [0.010, 0.011, 0.012, 0.020, 0.030])  # median 12 ms, wide
+    noisy = spread_of("graph", [0.007, 0.008, 0.009, 0.012, 0.013])  # 1.33x by medians, overlapping
+    clean = spread_of("compiled", [0.0060, 0.0061, 0.0062, 0.0063, 0.0064])  # 1.94x, apart
+    assert not bench.clearly_different(eager, noisy)
+    assert bench.clearly_different(eager, clean)
+    first, second = bench.summarize([eager, noisy, clean])
+    assert "no clear difference" in first and "1.33x" in first
+    assert "1.9x faster per call" in second
+    # 5 % apart and perfectly steady is still within the 10 % tolerance
+    assert not bench.clearly_different(spread_of("eager", [1.0] * 3), spread_of("x", [0.95] * 3))
+
+
+def test_compare_frameworks_reads_the_measurements():
+    rows = [spread_of("eager", [0.008, 0.0081, 0.0082], "matmul"),
+            spread_of("torch.compile", [0.005] * 3, "matmul"),
+            spread_of("eager", [0.0037, 0.0038, 0.0039], "matmul", "tensorflow"),
+            spread_of("tf.function", [0.0049, 0.0050, 0.0051], "matmul", "tensorflow"),
+            spread_of("eager", [0.001] * 3, "mlp"),
+            spread_of("eager", [0.0009, 0.001, 0.0011], "mlp", "tensorflow")]
+    sentences = bench.compare_frameworks(rows)
+    assert len(sentences) == 3  # eager-eager and compile-function for matmul, eager-eager for mlp
+    eager_matmul, graph_matmul, eager_mlp = sentences
+    assert eager_matmul.startswith("matmul: torch eager 8.100 ms")
+    assert eager_matmul.endswith("tensorflow eager is 2.1x faster.")
+    assert graph_matmul.endswith(f"no clear difference ({bench.NOISE}).")  # 5.0 vs 5.0 ms
+    assert "no clear difference" in eager_mlp

@@ -27,12 +27,24 @@ def test_environment_python_matches_pyproject():
 
 
 def test_environment_installs_the_package_and_pins_nothing_itself():
-    packages = [line for line in pip_section() if not line.startswith("--")]
-    assert packages == ["-e ."], (
-        f"environment.yml must install this package only (pins live in pyproject.toml): {packages}"
+    assert pip_section() == ["-e ."], (
+        f"environment.yml must install this package only (pins live in pyproject.toml): {pip_section()}"
     )
     conda = [d for d in ENVIRONMENT["dependencies"] if isinstance(d, str)]
-    assert sorted(conda) == ["pip", "python=3.11"], "no second list of packages in conda either"
+    # The one exception: the CPU build of torch comes from conda-forge (PyPI's Linux torch wheel is the
+    # CUDA build, and the CPU index would have to be named by its address), at pyproject's version.
+    torch_pin = next(d for d in PYPROJECT["project"]["dependencies"] if d.startswith("torch=="))
+    version = torch_pin.removeprefix("torch==")
+    assert sorted(conda) == ["pip", "python=3.11", f"pytorch={version}=cpu_*"], (
+        "conda installs Python, pip and the CPU build of torch at pyproject's pin; nothing else"
+    )
+
+
+def test_no_package_index_address_in_the_install_files():
+    """Where wheels come from is said in words (README); no file the installers read names an index."""
+    for name in ("README.md", "pyproject.toml", "environment.yml", "Makefile"):
+        text = (ROOT / name).read_text()
+        assert "index-url" not in text and "://" not in text, name
 
 
 def test_pinned_versions_are_the_course_versions():

@@ -155,11 +155,8 @@ for d in ["/work", "/work/main", "/work/main/widgets/sidebyside", "/usr", "/root
         pass
 print("writable:", writable)
 import socket
-try:
-    socket.create_connection(("pypi.org", 443), timeout=2)
-    print("network: yes")
-except OSError:
-    print("network: no")
+interfaces = [name for _, name in socket.if_nameindex() if name != "lo"]  # only loopback: no network
+print("network:", "yes" if interfaces else "no", interfaces)
 print("uid:", os.getuid())
 '''
 

@@ -40,6 +40,20 @@ class Timing:
         return min(self.samples)
 
     @property
+    def quartiles(self) -> tuple[float, float]:
+        """First and third quartile of the samples: the middle half of the runs lies between them."""
+        if len(self.samples) < 2:
+            return self.median, self.median
+        q1, _, q3 = statistics.quantiles(self.samples, n=4, method="inclusive")
+        return q1, q3
+
+    @property
+    def spread(self) -> float:
+        """Interquartile range relative to the median (0.1: the middle half spans 10 % of it)."""
+        q1, q3 = self.quartiles
+        return (q3 - q1) / self.median if self.median else 0.0
+
+    @property
     def label(self) -> str:
         return f"{self.framework} {self.mode}"
 
@@ -174,6 +188,19 @@ def speedup(baseline: Timing, other: Timing) -> float:
     return baseline.median / other.median
 
 
+NOISE = "under 10 % apart, or within the run-to-run spread"
+
+
+def clearly_different(a: Timing, b: Timing, *, tolerance: float = 0.1) -> bool:
+    """True when the medians differ by more than `tolerance` AND the middle halves of the two sets
+    of samples do not overlap: a gap smaller than the run-to-run noise is no gap."""
+    ratio = a.median / b.median
+    if 1 - tolerance <= ratio <= 1 + tolerance:
+        return False
+    (a1, a3), (b1, b3) = a.quartiles, b.quartiles
+    return a3 < b1 or b3 < a1
+
+
 def break_even_calls(baseline: Timing, other: Timing) -> float:
     """Calls after which `other` (paying its first-call cost) has used less total time than `baseline`.
 
@@ -187,18 +214,20 @@ def break_even_calls(baseline: Timing, other: Timing) -> float:
 
 def table(timings: list[Timing]) -> str:
     """A text table: one row per timing, speedups relative to the eager row of the same framework
-    and workload."""
-    rows = [("workload", "framework", "mode", "first call ms", "median ms", "speedup",
+    and workload. IQR is the spread of the samples: the interquartile range as a share of the median."""
+    rows = [("workload", "framework", "mode", "first call ms", "median ms", "IQR", "speedup",
              "pays off after")]
     for t in timings:
         base = _baseline(timings, t)
+        spread = f"{t.spread * 100:.0f}%"
         if base is None or base is t:
             rows.append((t.workload, t.framework, t.mode, _fmt_ms(t.first_call), _fmt_ms(t.median),
-                         "1.00x", "-"))
+                         spread, "1.00x", "-"))
         else:
             n = break_even_calls(base, t)
             rows.append((t.workload, t.framework, t.mode, _fmt_ms(t.first_call), _fmt_ms(t.median),
-                         f"{speedup(base, t):.2f}x", "never" if n == math.inf else f"{n} calls"))
+                         spread, f"{speedup(base, t):.2f}x",
+                         "never" if n == math.inf else f"{n} calls"))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in
                        enumerate(zip(r, widths))).rstrip() for r in rows]
@@ -216,8 +245,8 @@ def _baseline(timings: list[Timing], t: Timing) -> Timing | None:
 def summarize(timings: list[Timing], *, tolerance: float = 0.1) -> list[str]:
     """One sentence per non-eager timing, computed from the measurements (never hard-coded).
 
-    Speedups within `tolerance` of 1.0 (10 %) count as "no clear difference": timings on a shared
-    machine are noisy.
+    Speedups within `tolerance` of 1.0 (10 %), or whose samples overlap (interquartile ranges), count
+    as "no clear difference": timings on a shared machine are noisy.
     """
     sentences = []
     for t in timings:
@@ -226,14 +255,36 @@ def summarize(timings: list[Timing], *, tolerance: float = 0.1) -> list[str]:
             continue
         s = speedup(base, t)
         head = f"{t.workload}, {t.framework}: {t.mode} "
-        if s > 1 + tolerance:
+        if not clearly_different(base, t, tolerance=tolerance):
+            sentences.append(f"{head}makes no clear difference here ({s:.2f}x: {NOISE}).")
+        elif s > 1 + tolerance:
             n = break_even_calls(base, t)
             sentences.append(f"{head}is {s:.1f}x faster per call than eager; its first call took "
                              f"{_fmt_ms(t.first_call)} ms, repaid after {n} calls.")
-        elif s < 1 - tolerance:
-            sentences.append(f"{head}is slower than eager here ({1 / s:.1f}x slower per call).")
         else:
-            sentences.append(f"{head}makes no clear difference here ({s:.2f}x).")
+            sentences.append(f"{head}is slower than eager here ({1 / s:.1f}x slower per call).")
+    return sentences
+
+
+def compare_frameworks(timings: list[Timing], *, tolerance: float = 0.1) -> list[str]:
+    """One sentence per workload and pair of modes found in both frameworks (e.g. eager against
+    eager), read from the measurements: which one was faster, or that the gap is within the noise."""
+    sentences = []
+    torch_rows = [t for t in timings if t.framework == "torch"]
+    for a in torch_rows:
+        for b in timings:
+            if b.framework == "torch" or b.workload != a.workload:
+                continue
+            if (a.mode == "eager") != (b.mode == "eager"):
+                continue  # compare eager with eager, graph with graph
+            head = (f"{a.workload}: torch {a.mode} {_fmt_ms(a.median)} ms (IQR {a.spread:.0%}) vs "
+                    f"{b.framework} {b.mode} {_fmt_ms(b.median)} ms (IQR {b.spread:.0%})")
+            if not clearly_different(a, b, tolerance=tolerance):
+                sentences.append(f"{head}: no clear difference ({NOISE}).")
+            else:
+                faster, slower = (a, b) if a.median < b.median else (b, a)
+                ratio = slower.median / faster.median
+                sentences.append(f"{head}: {faster.framework} {faster.mode} is {ratio:.1f}x faster.")
     return sentences
 
 

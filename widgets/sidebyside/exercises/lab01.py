@@ -7,18 +7,18 @@ exercise module) must stay cheap.
 from sidebyside.selfcheck import exercise
 
 # ---------------------------------------------------------------------------------------------------
-# lab01.q1: write the tf.function version of the seed computation D = B·A + 1
+# lab01.q1: write the tf.function version of the running example D = B·A + 1 (a matrix product plus one)
 
 
 def _q1_solution():
     import tensorflow as tf
 
     @tf.function
-    def seed_tf(A, B):
+    def matmul_plus_one_tf(A, B):
         C = tf.matmul(B, A)
         return C + 1.0
 
-    return (seed_tf,)
+    return (matmul_plus_one_tf,)
 
 
 def _q1_wrong():
@@ -77,7 +77,7 @@ def q1(fn):
     assert got.shape == (n, m), f"D should have shape {(n, m)} (B·A), got {got.shape}."
     C = B @ A
     if np.allclose(got, C, atol=1e-4):
-        raise AssertionError("That is C = B·A. The seed computation goes one step further: D = C + 1.")
+        raise AssertionError("That is C = B·A. The running example goes one step further: D = C + 1.")
     assert np.allclose(got, C + 1, atol=1e-4), "D does not match B·A + 1 on random matrices."
 
 
