@@ -30,9 +30,11 @@ Graph(name, framework, source, nodes, edges, groups, subgraphs, counters, meta)
 PyTorch
 -------
 from_autograd(tensor, *, module=None, names=None, name=None, max_nodes=None) -> Graph
+from_autograd(model, *inputs, ...) -> Graph   (runs model(*inputs) with module hooks)
     The autograd graph behind tensor.grad_fn: ops are backward functions (AddBackward0 ...),
     leaves (AccumulateGrad) are inputs/params named from names={"x": x}, module.named_parameters
     (grouped by module path) or the caller's variable names. No grad_fn -> UnsupportedInputError.
+    Given the model and its inputs, every op is grouped by the innermost module that ran it.
 from_fx(fn_or_module, *example_inputs, name=None, concrete_args=None, max_nodes=None) -> Graph
     torch.fx.symbolic_trace; with example inputs, ShapeProp shapes. Node ids = FX node names.
     A data-dependent `if` raises torch.fx.proxy.TraceError (not wrapped: it is the lesson).
@@ -107,7 +109,7 @@ from sidebyside.graph.model import (
 )
 
 
-def from_autograd(tensor, **kwargs):
+def from_autograd(tensor, *inputs, **kwargs):
     # The caller's variable names label the leaves: look them up here, one frame up.
     import torch
 
@@ -117,7 +119,7 @@ def from_autograd(tensor, **kwargs):
     kwargs["_caller_names"] = caller_objects(
         lambda v: isinstance(v, torch.Tensor) and v.requires_grad, depth=1
     )
-    return _f(tensor, **kwargs)
+    return _f(tensor, *inputs, **kwargs)
 
 
 def from_fx(fn_or_module, *example_inputs, **kwargs):
