@@ -2,7 +2,9 @@
 
 `with record_tf(view) as g:` registers an op callback: every eager op (and every tf.function call,
 shown as one node named after the function) becomes a node. Variables are named after the caller's
-tf.Variable / Keras objects; ReadVariableOp and Identity are plumbing.
+tf.Variable / Keras objects; ReadVariableOp and Identity are plumbing. Each op is grouped by the name
+scope it ran in, reduced to the innermost Keras layer when the caller's variables hold Keras models
+(Keras opens a scope per layer call), so a live model step can be collapsed layer by layer.
 
 Private TF API, kept behind this one module and covered by tests/test_graph_live.py:
 tensorflow.python.framework.op_callbacks.add_op_callback / remove_op_callback. The callback is always
@@ -17,6 +19,7 @@ import weakref
 
 from sidebyside.graph._common import caller_objects, shape_list
 from sidebyside.graph._live import LiveRecorder
+from sidebyside.graph.keras_layers import layer_scope, layer_types, scope_label, scope_type
 from sidebyside.graph.model import Node
 from sidebyside.graph.tf_function import PLUMBING_OPS
 
@@ -41,9 +44,11 @@ class TFRecorder(LiveRecorder):
 
     def start(self) -> None:
         import tensorflow as tf
+        from tensorflow.python.eager import context
         from tensorflow.python.framework import op_callbacks  # private
 
         self._op_callbacks = op_callbacks
+        self._context = context.context()
         self._ids: dict[int, tuple] = {}  # id(tensor) -> (weakref or tensor, node id)
         self._labels: dict[int, tuple[str, str]] = {}  # id(handle or tensor) -> (label, kind)
 
@@ -52,6 +57,7 @@ class TFRecorder(LiveRecorder):
 
         objs = caller_objects(is_interesting, depth=2)  # start <- __enter__ <- the user's code
         objs += list(self.names.items())
+        self._layers = layer_types([v for _, v in objs])
         for name, v in objs:
             h = _handle(v)
             if h is not None and not hasattr(v, "trainable_variables"):
@@ -120,7 +126,9 @@ class TFRecorder(LiveRecorder):
         m = _FUNCTION.match(op_type)
         label = m.group(1) if m else op_type
         nid = self.builder.new_id()
-        node = Node(nid, op_type, label, "op", None,
+        scope = layer_scope(self._context.scope_name.strip("/"), self._layers)
+        group = self.builder.group(scope, self._glabel, self._gtype) if scope else None
+        node = Node(nid, op_type, label, "op", group,
                     None if first is None else shape_list(first.shape),
                     None if first is None else first.dtype.name,
                     None if first is None else (getattr(first, "device", None) or None),
@@ -133,6 +141,13 @@ class TFRecorder(LiveRecorder):
         for t in outputs:
             self._remember(t, nid)
         self.maybe_flush()
+
+
+    def _glabel(self, path: str) -> str:
+        return scope_label(path, self._layers)
+
+    def _gtype(self, path: str) -> str | None:
+        return scope_type(path, self._layers)
 
 
 def record_tf(view=None, *, names: dict | None = None, interval: float = 0.1,
