@@ -79,7 +79,9 @@ def test_json_round_trip():
 
 def test_summary_find_and_counts():
     g = sample()
-    assert g.summary() == "7 nodes (1 input, 1 param, 3 op, 1 control, 1 output), 6 edges, 1 subgraphs"
+    # The default view (plumbing hidden, w folded into matmul) shows 4: said as in the view header.
+    assert g.summary() == ("7 nodes (1 input, 1 param, 3 op, 1 control, 1 output), 6 edges, "
+                           "1 subgraphs · raw 7 · shown 4")
     assert (g.node_count, g.edge_count) == (7, 6)
     assert [n.id for n in g.find(op="Identity")] == ["id", "out"]
     assert [n.id for n in g.find(op=("MatMul", "If"))] == ["mm", "if"]

@@ -19,7 +19,6 @@ from sidebyside.widget import (
     GraphView,
     default_collapsed,
     side_by_side,
-    simplify_doc,
     visible_count,
 )
 
@@ -137,7 +136,8 @@ def test_simplified_toggle_resends_simplified_or_raw():
     assert "id" not in ids  # the Identity is plumbing: hidden by default
     pairs = {(e["source"], e["target"]) for e in view.graph["edges"]}
     assert ("x", "add") in pairs  # the edge bypasses it
-    assert view.graph == simplify_doc(view.document)
+    # One simplification: the view sends exactly what Graph.folded() (the default view) gives.
+    assert view.graph == Graph.from_dict(view.document).folded().to_dict()
 
     from_browser(view, method="update", state={"simplified": False}, buffer_paths=[])
     assert "id" in [n["id"] for n in view.graph["nodes"]]
@@ -145,16 +145,17 @@ def test_simplified_toggle_resends_simplified_or_raw():
     assert any(m == "update" and "graph" in p for m, p in sent)
     assert repr(view) == "GraphView('z = (x+y) + x*y': 6 nodes, 7 edges)"
     view.simplified = True
-    assert repr(view) == "GraphView('z = (x+y) + x*y': 5 nodes, 6 edges)"
+    assert repr(view) == "GraphView('z = (x+y) + x*y': 5 nodes, 6 edges · raw 6 · shown 5)"
+    assert view.graph["meta"]["raw_node_count"] == 6  # the header's "raw N"
 
 
-def test_dict_level_simplification_matches_graph_simplified():
+def test_lenient_documents_use_the_same_simplification_as_graph_simplified():
     doc = z_graph().to_dict()
-    doc["schema"] = "not-validated"  # Graph.from_dict rejects it: the dict-level fallback runs
-    fallback = simplify_doc(doc)
+    doc["schema"] = "not-validated"  # Graph.from_dict would reject it; the view reads it leniently
+    view = GraphView(doc)
     reference = z_graph().simplified().to_dict()
-    assert [n["id"] for n in fallback["nodes"]] == [n["id"] for n in reference["nodes"]]
-    assert sorted((e["source"], e["target"]) for e in fallback["edges"]) == sorted(
+    assert [n["id"] for n in view.graph["nodes"]] == [n["id"] for n in reference["nodes"]]
+    assert sorted((e["source"], e["target"]) for e in view.graph["edges"]) == sorted(
         (e["source"], e["target"]) for e in reference["edges"])
 
 
@@ -322,7 +323,7 @@ def test_live_growth_past_the_limit_is_refused():
 def test_repr_and_side_by_side():
     left = GraphView(z_graph(), title="TensorFlow")
     right = GraphView(z_graph().simplified(), title="PyTorch")
-    assert repr(left) == "GraphView('TensorFlow': 5 nodes, 6 edges)"
+    assert repr(left) == "GraphView('TensorFlow': 5 nodes, 6 edges · raw 6 · shown 5)"
     bundle = left._repr_mimebundle_()
     data = bundle[0] if isinstance(bundle, tuple) else bundle  # anywidget adds metadata
     assert data["text/plain"] == repr(left)  # what nbval compares for a widget output
