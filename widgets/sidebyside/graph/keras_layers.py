@@ -15,7 +15,7 @@ _SUFFIX = re.compile(r"_\d+$")
 
 
 def _is_layer(v) -> bool:
-    return hasattr(v, "_flatten_layers") and hasattr(v, "name")
+    return not isinstance(v, type) and hasattr(v, "_flatten_layers") and hasattr(v, "name")
 
 
 def layer_types(roots) -> dict[str, str]:

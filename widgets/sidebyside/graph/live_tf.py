@@ -53,6 +53,8 @@ class TFRecorder(LiveRecorder):
         self._labels: dict[int, tuple[str, str]] = {}  # id(handle or tensor) -> (label, kind)
 
         def is_interesting(v):
+            if isinstance(v, type):  # a Keras Layer class in the namespace, not a layer
+                return False
             return isinstance(v, (tf.Tensor, tf.Variable)) or hasattr(v, "trainable_variables")
 
         objs = caller_objects(is_interesting, depth=2)  # start <- __enter__ <- the user's code

@@ -203,7 +203,8 @@ def concrete_graph(cf, *, source: str, name: str, max_nodes=None, layers: dict |
 def keras_layers_of(fn, *args, depth: int = 2) -> dict:
     """Layer name -> class for the Keras layers reachable from fn, its arguments and the variables
     of the caller `depth` frames above this function's caller."""
-    near = caller_objects(lambda v: hasattr(v, "_flatten_layers"), depth=depth)
+    near = caller_objects(lambda v: not isinstance(v, type) and hasattr(v, "_flatten_layers"),
+                          depth=depth)
     return layer_types(layers_near(fn, [*args, *(v for _, v in near)]))
 
 
