@@ -331,3 +331,48 @@ def test_repr_and_side_by_side():
     assert box.children == (left, right)
     assert left.layout.flex == "1 1 0%"
     assert repr(box) == f"SideBySide({left!r} | {right!r})"
+
+
+# ---- folding and raw counts ------------------------------------------------------------------------
+def test_default_view_folds_params_and_the_option_keeps_them():
+    g = Graph(name="dense", nodes=[Node("x", "x", kind="input"),
+                                   Node("w", "w", kind="param", shape=[3, 2], dtype="float32"),
+                                   Node("mm", "MatMul")],
+              edges=[Edge("x", "mm"), Edge("w", "mm")])
+    view = GraphView(g)
+    assert [n["id"] for n in view.graph["nodes"]] == ["x", "mm"]
+    assert view.graph["nodes"][1]["params"] == [
+        {"id": "w", "name": "w", "kind": "param", "shape": [3, 2], "dtype": "float32"}]
+    assert view.graph["meta"]["raw_node_count"] == 3
+    assert repr(view) == "GraphView('dense': 2 nodes, 1 edges · raw 3 · shown 2)"
+    view.fold = False
+    assert [n["id"] for n in view.graph["nodes"]] == ["x", "w", "mm"]
+    assert GraphView(g, fold=False).node_count == 3
+
+
+def test_live_append_folds_params_and_reports_raw_counts():
+    view = GraphView()
+    view.append_interval = 0
+    sent = capture(view)
+    view.append([{"id": "x", "op": "x", "kind": "input"},
+                 {"id": "w", "op": "w", "kind": "param", "shape": [4]},
+                 {"id": "r", "op": "Identity", "plumbing": True},
+                 {"id": "mm", "op": "mul"}],
+                [{"source": "x", "target": "mm"}, {"source": "w", "target": "r"},
+                 {"source": "r", "target": "mm"}])
+    batch = [p for m, p in sent if m == "custom"][0]["batches"][0]
+    assert [n["id"] for n in batch["nodes"]] == ["x", "mm"]
+    assert [p["id"] for p in batch["nodes"][1]["params"]] == ["w"]
+    assert [(e["source"], e["target"]) for e in batch["edges"]] == [("x", "mm")]
+    assert (batch["raw_node_count"], batch["raw_edge_count"]) == (4, 3)
+    assert view.node_count == 2 and len(view.document["nodes"]) == 4
+    view.fold = False  # a full resend with the option off shows the raw param
+    assert [n["id"] for n in view.graph["nodes"]] == ["x", "w", "mm"]
+
+
+def test_a_lone_wrapper_group_is_opened():
+    nodes = [{"id": f"n{i}", "group": f"model/l{i // 10}"} for i in range(400)]
+    groups = [{"id": "model", "parent": None}] + [
+        {"id": f"model/l{j}", "parent": "model"} for j in range(40)]
+    # One box ("model") says nothing: its 40 layers show even though collapse_above is 20.
+    assert default_collapsed(nodes, groups, 20) == sorted(f"model/l{j}" for j in range(40))

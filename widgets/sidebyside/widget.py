@@ -5,14 +5,19 @@
     view                                               # draws it: click a node, toggle "simplified"
     view.selected                                      # id of the node clicked in the browser
     view.append(nodes, edges)                          # live growth, batched (<= 1 message / 100 ms)
+    view.fold = False                                  # parameters as nodes, not listed in ops
     side_by_side(torch_view, tf_view)                  # two views next to each other
 
 The front end lives in widgets/js/src (built with esbuild into sidebyside/static/graphview.js, dagre
 included: no CDN); that engine is loaded once per kernel (GraphEngine) and each view carries only a
-tiny loader module, so saved notebooks hold the engine once. Python does the data work: the simplified view (plumbing nodes hidden) is computed
-here and sent as the `graph` trait; live appends travel as small custom messages carrying only the
-new nodes and edges; which groups start collapsed and whether a graph is too large to draw are also
-decided here, so the browser never receives more than it can draw.
+tiny loader module, so saved notebooks hold the engine once. Python does the data work: the view holds
+one Graph and draws it through one `sidebyside.graph.model.Simplifier` (plumbing hidden when
+`simplified`, parameters and constants folded into their consumers' node.params when `fold`, the same
+code as Graph.simplified()/folded()); live appends are fed through that same Simplifier and travel as
+small custom messages carrying only the new nodes and edges (plus the raw counts). Which groups start
+collapsed and whether a graph is too large to draw are also decided here, so the browser never
+receives more than it can draw. GraphView(compile_capture) shows all the capture's graphs and keeps
+them and its counters up to date; so does counters=capture.counters.
 """
 
 from __future__ import annotations

@@ -12,7 +12,13 @@ FunctionDef back into a graph with shapes.
 from __future__ import annotations
 
 from sidebyside.graph._common import caller_objects, shape_list
-from sidebyside.graph.keras_layers import layer_scope, layer_types, layers_near, scope_label, scope_type
+from sidebyside.graph.keras_layers import (
+    layer_scope,
+    layer_types,
+    layers_near,
+    scope_label,
+    scope_type,
+)
 from sidebyside.graph.model import Graph, GraphBuilder, Node, UnsupportedInputError, gc_paused
 
 PLUMBING_OPS = {"Identity", "IdentityN", "NoOp", "ReadVariableOp"}
