@@ -210,3 +210,15 @@ def test_long_identity_chain_has_no_recursion_limit():
         ("x", f.find(op="Mul")[0].id)]
     assert [p["kind"] for p in f.find(op="Mul")[0].params] == ["const"]
     assert f.node_count <= s.node_count and view.node_count == f.node_count
+
+
+def test_trace_history_counters_are_live_in_a_view():
+    from sidebyside.graph import trace_history
+
+    history = trace_history(tf.function(lambda x: x * 2))
+    history(tf.ones([2]))
+    view = GraphView(from_tf_function(history.function, tf.ones([2])), counters=history.counters)
+    assert view.counters["traces"] == 1
+    history(tf.ones([3, 4]))  # a new shape: a new trace
+    history(tf.ones([3, 4]))  # same: no trace
+    assert history.count == 2 and view.counters["traces"] == 2

@@ -226,13 +226,13 @@ class GraphView(anywidget.AnyWidget):
         self.on_msg(self._on_custom_msg)
         self.observe(self._on_simplified, names=["simplified", "fold"])
         self.observe(self._on_selected, names="selected")
-        if _is_live_source(graph):  # e.g. a CompileCapture: all its graphs, redrawn as it grows
+        if _is_live_source(graph) and hasattr(graph, "as_graph"):  # e.g. a CompileCapture: all its graphs, redrawn as it grows
             _subscribe(graph, self, "_on_source_change")
             graph = graph.as_graph()
         self.show(graph)
         if counters is not None:  # e.g. a CompileCapture's or TraceHistory's counts
             self.counters = dict(counters)
-            if _is_live_source(counters):  # CompileCapture.counters: live
+            if _is_live_source(counters):  # CompileCapture/TraceHistory.counters: live
                 self._live_counters = counters
                 _subscribe(counters, self, "_on_counters_change")
 

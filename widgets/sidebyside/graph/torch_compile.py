@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from sidebyside.graph._common import LiveCounters, Notifier
 from sidebyside.graph.model import Graph, Group, mark_repeats
 from sidebyside.graph.torch_fx import fx_to_graph
 
@@ -54,38 +55,6 @@ def _where(reason) -> str | None:
     return f"{fr.filename}:{fr.lineno}" + (f": {line}" if line else "")
 
 
-class LiveCounters(dict):
-    """A capture's counters (a plain dict to read) that a GraphView can subscribe to."""
-
-    def __init__(self, source):
-        super().__init__(source._counts())
-        self._source = source
-
-    @property
-    def counters(self) -> dict:
-        return self._source._counts()
-
-    def subscribe(self, callback) -> None:
-        self._source.subscribe(callback)
-
-
-@dataclass
-class Explanation:
-    """What `torch._dynamo.explain` reports, with the graphs converted."""
-
-    graph_count: int
-    graph_break_count: int
-    break_reasons: list[str]
-    op_count: int
-    graphs: list[Graph] = field(default_factory=list)
-
-    def summary(self) -> str:
-        return (
-            f"{self.graph_count} graphs, {self.graph_break_count} graph breaks, "
-            f"{self.op_count} ops"
-        )
-
-
 def _guard_failures() -> dict:
     try:
         from torch._dynamo.utils import guard_failures  # private
@@ -95,7 +64,7 @@ def _guard_failures() -> dict:
         return {}
 
 
-class CompileCapture:
+class CompileCapture(Notifier):
     """`torch.compile(fn)` that keeps every FX graph dynamo captures. Call it like `fn`.
 
     .graphs         list of Graph, one per captured FX graph (in capture order)
@@ -123,7 +92,6 @@ class CompileCapture:
         self.recompile_reasons: list[str] = []
         self.calls = 0
         self.breaks: list[dict] = []  # {"graph", "reason" (full text), "where"}, in capture order
-        self._listeners: list = []
         self._recompiled: set = set()
         self._compiled = torch.compile(fn, backend=self._capture, dynamic=dynamic,
                                        fullgraph=fullgraph)
@@ -141,20 +109,6 @@ class CompileCapture:
         """traces / recompiles / graph_breaks; a GraphView given them keeps them up to date."""
         return LiveCounters(self)
 
-    def subscribe(self, callback) -> None:
-        """Call callback(self) whenever a graph is captured or a call ends; a callback returning
-        False is dropped (GraphView subscribes with a weak reference to itself)."""
-        self._listeners.append(callback)
-
-    def _notify(self) -> None:
-        keep = []
-        for cb in list(self._listeners):
-            try:
-                if cb(self) is not False:
-                    keep.append(cb)
-            except Exception:  # noqa: BLE001 - a broken view must not break the user's call
-                keep.append(cb)
-        self._listeners = keep
 
     @property
     def graph(self) -> Graph:
