@@ -13,7 +13,6 @@ Private dynamo details used here, each covered by tests/test_graph_torch.py:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from sidebyside.graph._common import LiveCounters, Notifier
 from sidebyside.graph.model import Graph, Group, mark_repeats
@@ -53,6 +52,23 @@ def _where(reason) -> str | None:
     fr = stack[-1]
     line = (getattr(fr, "line", None) or "").strip()
     return f"{fr.filename}:{fr.lineno}" + (f": {line}" if line else "")
+
+
+@dataclass
+class Explanation:
+    """What `torch._dynamo.explain` reports, with the graphs converted."""
+
+    graph_count: int
+    graph_break_count: int
+    break_reasons: list[str]
+    op_count: int
+    graphs: list[Graph] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (
+            f"{self.graph_count} graphs, {self.graph_break_count} graph breaks, "
+            f"{self.op_count} ops"
+        )
 
 
 def _guard_failures() -> dict:
