@@ -13,6 +13,7 @@ Private dynamo details used here, each covered by tests/test_graph_torch.py:
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 from sidebyside.graph._common import LiveCounters, Notifier
 from sidebyside.graph.model import Graph, Group, mark_repeats
