@@ -202,8 +202,10 @@ def test_folded_lists_params_in_their_consumer_and_round_trips():
               edges=[Edge("c", "a"), Edge("c", "b"), Edge("a", "b")])
     f2 = g.folded()
     assert [n.id for n in f2.nodes] == ["a", "b"] and [p["id"] for p in f2.node("b").params] == ["c"]
-    lonely = Graph(nodes=[Node("w", "W", kind="param")]).folded()
-    assert [n.id for n in lonely.nodes] == ["w"]  # nothing consumes it: it stays a node
+    lonely = Graph(nodes=[Node("w", "W", kind="param", shape=[2]), Node("a", "A")]).folded()
+    assert [n.id for n in lonely.nodes] == ["a"]  # nothing reads w: not drawn, listed instead
+    assert lonely.meta["unused"] == [{"id": "w", "name": "W", "kind": "param", "shape": [2],
+                                      "dtype": None}]
 
 
 def _random_graph(seed: int, n: int = 200) -> Graph:
@@ -250,6 +252,8 @@ def test_incremental_simplification_matches_the_whole_graph(seed):
     whole_f = g.folded()
     simp = Simplifier(fold=True)
     out = simp.feed(g.nodes, list(reversed(g.edges)))
+    unused = {p["id"] for p in whole_f.meta.get("unused", [])}  # only the whole graph knows
+    out = ([n for n in out[0] if n.id not in unused], out[1])
     assert [n.id for n in out[0]] == [n.id for n in whole_f.nodes]
     assert {n.id: sorted(p["id"] for p in n.params) for n in out[0]} == {
         n.id: sorted(p["id"] for p in n.params) for n in whole_f.nodes}

@@ -136,7 +136,10 @@ def test_export_groups_every_aten_op_and_folds_params(export_graph):
                                           else 2), labels
         assert "add" in labels or "add_" in labels
     f = g.folded()
-    assert f.find(kind="param") == []
+    assert f.find(kind="param") == [] and f.find(kind="const") == []
+    # In eval mode nothing reads the batch norms' num_batches_tracked: listed, not drawn.
+    assert len(f.meta["unused"]) == 20
+    assert all(p["name"].endswith("num_batches_tracked") for p in f.meta["unused"])
     conv = [n for n in f.nodes if n.group == "layer2/0/downsample/0"][0]
     assert [(p["name"], p["shape"]) for p in conv.params] == [("layer2.0.downsample.0.weight",
                                                                [128, 64, 1, 1])]

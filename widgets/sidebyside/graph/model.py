@@ -270,7 +270,7 @@ class Graph:
             return raw, self.node_count
         if not any(n.plumbing or n.kind in FOLD_KINDS for n in self.nodes):
             return self.node_count, self.node_count
-        return self.node_count, len(Simplifier(fold=True).feed(self.nodes, self.edges)[0])
+        return self.node_count, Simplifier(fold=True).apply(self).node_count
 
     def __str__(self) -> str:
         return f"Graph({self.name!r}, {self.framework}/{self.source}: {self.summary()})"
@@ -287,7 +287,8 @@ class Graph:
         """A new Graph whose parameter and constant leaves are listed in their consumers'
         node.params ({"id", "name", "kind", "shape", "dtype"}) instead of being nodes, the way
         Netron draws weights. Plumbing is removed too unless simplify=False. This is GraphView's
-        default view; a parameter nothing consumes stays a node."""
+        default view. Parameters and constants that nothing reads are dropped and listed in
+        meta["unused"]."""
         return Simplifier(plumbing=simplify, fold=True).apply(self)
 
     def mark_repeats(self) -> Graph:
@@ -481,6 +482,13 @@ class Simplifier:
     def apply(self, graph: Graph) -> Graph:
         """The whole graph through this simplifier (one batch); subgraphs get their own."""
         nodes, edges = self.feed(graph.nodes, graph.edges)
+        unused = []
+        if self.fold:  # a parameter or buffer nothing reads (num_batches_tracked in eval mode)
+            linked = {e.source for e in edges} | {e.target for e in edges}
+            unused = [_param_entry(n) for n in nodes if n.kind in FOLD_KINDS and n.id not in linked]
+            if unused:
+                gone = {p["id"] for p in unused}
+                nodes = [n for n in nodes if n.id not in gone]
         sub_keys = {s for n in nodes for s in n.subgraphs}
         subgraphs = {
             k: Simplifier(plumbing=self.hide_plumbing, fold=self.fold).apply(g)
@@ -494,6 +502,8 @@ class Simplifier:
             meta["simplified"] = True
         if self.fold:
             meta["folded"] = True
+        if unused:
+            meta["unused"] = unused
         out = Graph(
             name=graph.name,
             framework=graph.framework,
