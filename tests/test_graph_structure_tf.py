@@ -222,3 +222,28 @@ def test_trace_history_counters_are_live_in_a_view():
     history(tf.ones([3, 4]))  # a new shape: a new trace
     history(tf.ones([3, 4]))  # same: no trace
     assert history.count == 2 and view.counters["traces"] == 2
+
+
+def test_variables_show_their_shapes_in_every_tf_adapter():
+    from sidebyside.graph import from_tf_graph
+
+    w = tf.Variable(tf.ones([3, 5]), name="w_live")
+    with record_tf(names={}) as g:  # found through the caller's variables
+        tf.matmul(tf.ones([2, 3]), w)
+    unnamed = tf.Variable(tf.ones([4, 2]))
+
+    def use_unnamed():
+        with record_tf() as g2:
+            tf.matmul(tf.ones([1, 4]), unnamed)
+        return g2
+
+    g2 = use_unnamed()  # not a local of the recording frame: shape from the handle
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.compat.v1.placeholder(tf.float32, [None, 3])
+        v = tf.compat.v1.get_variable("v1", [3, 7], use_resource=True)
+        out = tf.matmul(x, v)
+    g3 = from_tf_graph(graph, outputs=[out])
+    for graph_doc, want in ((g, [3, 5]), (g2, [4, 2]), (g3, [3, 7])):
+        params = [n for n in graph_doc.simplified().nodes if n.kind == "param"]
+        assert [(n.shape, n.dtype) for n in params] == [(want, "float32")], graph_doc.name

@@ -34,6 +34,29 @@ def _handle(v):
     return None
 
 
+def _var_meta(v) -> tuple:
+    """(shape, dtype) of a variable: what its resource handle (shape [], dtype resource) hides."""
+    try:
+        dtype = v.dtype.name if hasattr(v.dtype, "name") else str(v.dtype)
+        return shape_list(v.shape), dtype
+    except Exception:  # noqa: BLE001
+        return None, None
+
+
+def _handle_meta(handle) -> tuple | None:
+    """(shape, dtype) recorded in a resource handle's handle data (private TF API; None if absent)."""
+    try:
+        from tensorflow.python.ops import resource_variable_ops  # private
+
+        data = resource_variable_ops.get_eager_safe_handle_data(handle)
+        st = data.shape_and_type[0]
+        from tensorflow.python.framework import dtypes, tensor_shape
+
+        return shape_list(tensor_shape.TensorShape(st.shape)), dtypes.as_dtype(st.dtype).name
+    except Exception:  # noqa: BLE001
+        return None
+
+
 class TFRecorder(LiveRecorder):
     framework = "tensorflow"
     source = "live_tf"
@@ -51,6 +74,7 @@ class TFRecorder(LiveRecorder):
         self._context = context.context()
         self._ids: dict[int, tuple] = {}  # id(tensor) -> (weakref or tensor, node id)
         self._labels: dict[int, tuple[str, str]] = {}  # id(handle or tensor) -> (label, kind)
+        self._var_meta: dict[int, tuple] = {}  # id(handle) -> (shape, dtype) of its variable
 
         def is_interesting(v):
             if isinstance(v, type):  # a Keras Layer class in the namespace, not a layer
@@ -64,12 +88,14 @@ class TFRecorder(LiveRecorder):
             h = _handle(v)
             if h is not None and not hasattr(v, "trainable_variables"):
                 self._labels[id(h)] = (name, "param" if getattr(v, "trainable", True) else "const")
+                self._var_meta[id(h)] = _var_meta(v)
             elif hasattr(v, "variables") and not isinstance(v, tf.Tensor):
                 for var in getattr(v, "variables", []):
                     hv = _handle(var)
                     if hv is not None:
                         path = getattr(var, "path", None) or var.name.split(":")[0]
                         self._labels.setdefault(id(hv), (f"{name}/{path}", "param"))
+                        self._var_meta.setdefault(id(hv), _var_meta(var))
             elif isinstance(v, tf.Tensor):
                 self._labels[id(v)] = (name, "input")
         op_callbacks.add_op_callback(self._callback)
@@ -109,9 +135,13 @@ class TFRecorder(LiveRecorder):
         if kind is None:
             kind = "param" if dtype == "resource" else "input"
             label = "variable" if dtype == "resource" else "tensor"
+        shape = shape_list(t.shape)
+        if dtype == "resource":  # a variable's handle: show the variable's shape and dtype
+            shape, dtype = self._var_meta.get(id(t)) or _handle_meta(t) or (shape, dtype)
         nid = self.builder.new_id()
-        node = Node(nid, "tensor", label, kind, None, shape_list(t.shape), dtype,
-                    getattr(t, "device", None) or None)
+        node = Node(nid, "tensor", label, kind, None, shape, dtype,
+                    getattr(t, "device", None) or None,
+                    attrs={"handle": "resource"} if t.dtype.name == "resource" else {})
         if not self.add_node(node):
             return ""
         self._remember(t, nid)

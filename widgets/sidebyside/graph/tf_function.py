@@ -127,6 +127,13 @@ def tf_graph_to_graph(
         elif op.type in PARAM_OPS:
             node.kind = "param"
             node.label = op.name
+            try:  # the variable's shape and dtype, not its handle's "[] resource"
+                from tensorflow.python.framework import tensor_shape
+
+                node.shape = shape_list(tensor_shape.TensorShape(op.get_attr("shape")))
+                node.dtype = op.get_attr("dtype").name
+            except (ValueError, TypeError, AttributeError):
+                pass
         elif op.type == "Const":
             node.kind = "const"
         elif op.type in CONTROL_OPS:
