@@ -184,6 +184,17 @@ def test_record_tf_captures_a_mobilenetv2_training_step():
     assert "truncated" not in g.meta and g.node_count > 5000  # once refused at 5000
     layers = {gr.id for gr in g.groups if gr.type not in (None, "Functional")}
     assert len(layers) >= 150
+    ops = [n for n in g.nodes if n.kind == "op"]
+    grouped = [n for n in ops if n.group]
+    assert len(grouped) >= 0.99 * len(ops)  # gradient ops too, under gradient_tape/<layer>
+    grads = [n for n in ops if (n.group or "").startswith("gradient_tape/")]
+    assert any(n.op == "Conv2DBackpropFilter" for n in grads)
+    # The wrapped GradientTape.gradient and gradient function are restored: gradients still work.
+    assert tf.GradientTape.gradient.__qualname__ == "GradientTape.gradient"
+    v = tf.Variable(3.0)
+    with tf.GradientTape() as tape:
+        y = v * v
+    assert float(tape.gradient(y, v)) == 6.0
 
 
 # ---- no recursion limits -------------------------------------------------------------------------

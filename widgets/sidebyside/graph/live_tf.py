@@ -98,10 +98,72 @@ class TFRecorder(LiveRecorder):
                         self._var_meta.setdefault(id(hv), _var_meta(var))
             elif isinstance(v, tf.Tensor):
                 self._labels[id(v)] = (name, "input")
-        op_callbacks.add_op_callback(self._callback)
+        self._watch_gradients(tf)
+        try:
+            op_callbacks.add_op_callback(self._callback)
+        except BaseException:
+            self.stop()  # (removing a callback that was never added is a no-op)
+            raise
+
+    def _watch_gradients(self, tf) -> None:
+        """Eager gradient ops run outside any name scope. While recording, GradientTape.gradient
+        is wrapped to know that gradients are being computed, and the eager gradient function
+        (private) to know the forward op's scope, so gradient ops group like tf.function's:
+        "gradient_tape/<layer scope>" when the forward scope is known, else "gradient_tape"."""
+        self._grad_depth = 0
+        self._grad_scopes: list[str] = []
+        self._tape_gradient = tf.GradientTape.gradient
+        rec, original = self, tf.GradientTape.gradient
+
+        def gradient(tape, *args, **kwargs):
+            rec._grad_depth += 1
+            try:
+                return original(tape, *args, **kwargs)
+            finally:
+                rec._grad_depth -= 1
+
+        tf.GradientTape.gradient = gradient
+        self._grad_fn = None
+        try:
+            from tensorflow.python import pywrap_tfe  # private
+            from tensorflow.python.eager import backprop  # private
+
+            grad_fn = backprop._gradient_function
+
+            def scoped(op_name, attr_tuple, num_inputs, inputs, outputs, out_grads, skip, scope):
+                rec._grad_scopes.append(scope or "")
+                try:
+                    return grad_fn(op_name, attr_tuple, num_inputs, inputs, outputs, out_grads,
+                                   skip, scope)
+                finally:
+                    rec._grad_scopes.pop()
+
+            pywrap_tfe.TFE_Py_RegisterGradientFunction(scoped)
+            self._grad_fn = (pywrap_tfe, grad_fn)
+        except Exception:  # noqa: BLE001 - private API gone: gradient ops group as "gradient_tape"
+            self._grad_fn = None
 
     def stop(self) -> None:
-        self._op_callbacks.remove_op_callback(self._callback)
+        import tensorflow as tf
+
+        try:
+            self._op_callbacks.remove_op_callback(self._callback)
+        except (KeyError, ValueError):  # start() failed before adding it
+            pass
+        finally:
+            tf.GradientTape.gradient = self._tape_gradient
+            if self._grad_fn is not None:
+                pywrap_tfe, grad_fn = self._grad_fn
+                pywrap_tfe.TFE_Py_RegisterGradientFunction(grad_fn)
+
+    def _scope(self) -> str | None:
+        """The group path of the op running now (see _watch_gradients)."""
+        scope = layer_scope(self._context.scope_name.strip("/"), self._layers)
+        if scope or not self._grad_depth:
+            return scope or None
+        forward = self._grad_scopes[-1].strip("/") if self._grad_scopes else ""
+        forward = layer_scope(forward, self._layers) if forward else ""
+        return "gradient_tape" + (f"/{forward}" if forward else "")
 
     def _callback(self, op_type, inputs, attrs, outputs, op_name=None, graph=None):
         if graph is not None or self.truncated:
@@ -158,7 +220,7 @@ class TFRecorder(LiveRecorder):
         m = _FUNCTION.match(op_type)
         label = m.group(1) if m else op_type
         nid = self.builder.new_id()
-        scope = layer_scope(self._context.scope_name.strip("/"), self._layers)
+        scope = self._scope()
         group = self.builder.group(scope, self._glabel, self._gtype) if scope else None
         node = Node(nid, op_type, label, "op", group,
                     None if first is None else shape_list(first.shape),
