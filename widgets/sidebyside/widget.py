@@ -40,6 +40,7 @@ from sidebyside.graph.model import (
     Simplifier,
     _zero_counters,
     jsonable,
+    paused_gc,
 )
 
 __all__ = ["GraphView", "GraphEngine", "side_by_side", "step_through", "STATIC",
@@ -151,7 +152,7 @@ def default_collapsed(nodes: list, groups: list, collapse_above: int) -> list:
         if not level:
             break
         # One box (a model wrapping everything) says nothing: open it even past collapse_above.
-        lone = best is not None and visible_count(nodes, groups, best) == 1
+        lone = best is not None and len(best) == 1
         if best is None or lone or visible_count(nodes, groups, level) <= collapse_above:
             best = level
         else:
@@ -258,7 +259,8 @@ class GraphView(anywidget.AnyWidget):
     def _send_full(self, recollapse: bool) -> None:
         # One simplification for the whole graph; later appends continue it (same Simplifier).
         self._simp = Simplifier(plumbing=self.simplified, fold=self.fold)
-        doc = self._simp.apply(self._raw).to_dict()
+        with paused_gc():  # thousands of small dicts: a full collection here would cost seconds
+            doc = self._simp.apply(self._raw).to_dict()
         self._batches = []
         self._pending = {"nodes": [], "edges": [], "groups": []}
         self._shown_nodes = len(doc["nodes"])

@@ -195,7 +195,9 @@ class TFRecorder(LiveRecorder):
         label, kind = self._labels.get(id(t), (None, None))
         dtype = t.dtype.name
         if kind is None:
-            kind = "param" if dtype == "resource" else "input"
+            # Not one of the caller's named tensors: a variable, or a value made outside the
+            # recording (a learning rate, a cached constant): a constant that folds into its op.
+            kind = "param" if dtype == "resource" else "const"
             label = "variable" if dtype == "resource" else "tensor"
         shape = shape_list(t.shape)
         if dtype == "resource":  # a variable's handle: show the variable's shape and dtype
