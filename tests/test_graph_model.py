@@ -16,7 +16,8 @@ from sidebyside.graph import (
     Group,
     Node,
 )
-from sidebyside.graph.model import GraphBuilder, Simplifier, mark_repeats
+from sidebyside.graph.model import GraphBuilder
+from sidebyside.graph.transform import Simplifier, mark_repeats
 
 
 def sample() -> Graph:

@@ -11,7 +11,7 @@
 The front end lives in widgets/js/src (built with esbuild into sidebyside/static/graphview.js, dagre
 included: no CDN); that engine is loaded once per kernel (GraphEngine) and each view carries only a
 tiny loader module, so saved notebooks hold the engine once. Python does the data work: the view holds
-one Graph and draws it through one `sidebyside.graph.model.Simplifier` (plumbing hidden when
+one Graph and draws it through one `sidebyside.graph.transform.Simplifier` (plumbing hidden when
 `simplified`, parameters and constants folded into their consumers' node.params when `fold`, the same
 code as Graph.simplified()/folded()); live appends are fed through that same Simplifier and travel as
 small custom messages carrying only the new nodes and edges (plus the raw counts). Which groups start
@@ -32,16 +32,8 @@ import anywidget
 import ipywidgets
 import traitlets
 
-from sidebyside.graph.model import (
-    Edge,
-    Graph,
-    Group,
-    Node,
-    Simplifier,
-    _zero_counters,
-    jsonable,
-    paused_gc,
-)
+from sidebyside.graph.model import Edge, Graph, Group, Node, _zero_counters, jsonable, paused_gc
+from sidebyside.graph.transform import Simplifier
 
 __all__ = ["GraphView", "GraphEngine", "side_by_side", "step_through", "STATIC",
            "MAX_VISIBLE_NODES", "default_collapsed", "visible_count"]

@@ -16,8 +16,9 @@ import re
 from dataclasses import dataclass, field
 
 from sidebyside.graph._common import LiveCounters, Notifier
-from sidebyside.graph.model import Graph, Group, mark_repeats
+from sidebyside.graph.model import Graph, Group
 from sidebyside.graph.torch_fx import fx_to_graph
+from sidebyside.graph.transform import mark_repeats
 
 _LINK = re.compile(r"\S+://\S+")
 
