@@ -376,3 +376,10 @@ def test_a_lone_wrapper_group_is_opened():
         {"id": f"model/l{j}", "parent": "model"} for j in range(40)]
     # One box ("model") says nothing: its 40 layers show even though collapse_above is 20.
     assert default_collapsed(nodes, groups, 20) == sorted(f"model/l{j}" for j in range(40))
+
+
+def test_view_doc_is_what_a_view_sends():
+    from sidebyside.widget import simplify_doc, view_doc
+
+    assert view_doc(z_graph()) == GraphView(z_graph()).graph
+    assert simplify_doc(z_graph().to_dict()) == z_graph().simplified().to_dict()

@@ -36,7 +36,7 @@ from sidebyside.graph.model import Edge, Graph, Group, Node, _zero_counters, jso
 from sidebyside.graph.transform import Simplifier
 
 __all__ = ["GraphView", "GraphEngine", "side_by_side", "step_through", "STATIC",
-           "MAX_VISIBLE_NODES", "default_collapsed", "visible_count"]
+           "MAX_VISIBLE_NODES", "default_collapsed", "visible_count", "view_doc"]
 
 STATIC = Path(__file__).parent / "static"
 #: Above this many visible nodes (after collapsing groups) a graph is refused with a message.
@@ -96,6 +96,17 @@ def _declare_groups(groups: list[Group], nodes) -> list[Group]:
             groups.append(g)
             added.append(g)
     return added
+
+
+def view_doc(graph, *, simplified: bool = True, fold: bool = True) -> dict:
+    """The document a GraphView sends for `graph` (a Graph, a document dict or JSON): the same
+    Simplifier, for scripts and benchmarks that draw without a kernel."""
+    return Simplifier(plumbing=simplified, fold=fold).apply(_as_graph(graph)).to_dict()
+
+
+def simplify_doc(doc) -> dict:
+    """Plumbing hidden, nothing folded: view_doc(doc, fold=False) (kept for existing scripts)."""
+    return view_doc(doc, fold=False)
 
 
 def _group_parents(doc_groups: list) -> dict:
