@@ -91,6 +91,10 @@ Samples
 sidebyside.graph.samples.mlp_graph(n_nodes=50, *, width=8) -> Graph   autograd graph of a seeded
     MLP with about n_nodes nodes (5 per layer + 1); samples.mlp_model(layers, width).
 
+Transforms (`sidebyside.graph.transform`): Simplifier(plumbing=True, fold=False) with feed(nodes,
+edges) for live batches and apply(graph) for whole graphs (what simplified()/folded() and GraphView
+use: one implementation, iterative); mark_repeats(graph).
+
 Lower level (for other adapters and benchmarks): torch_fx.fx_to_graph(gm, source=..., name=...),
 tf_function.tf_graph_to_graph(tf_graph, source=..., name=...), tf_function.concrete_graph(cf, ...).
 
