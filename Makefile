@@ -13,7 +13,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 NB ?= course labs graded/source
 JOBS ?= 2
 
-.PHONY: lab test setup system-deps notebooks lint bench doctor js clean
+.PHONY: lab test setup system-deps notebooks lint bench doctor js clean hub hub-deps hub-grade
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --port=$(PORT) --ServerApp.root_dir=$(CURDIR) \
@@ -21,7 +21,7 @@ lab: $(STAMP)
 	  --LabApp.news_url=None --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
 	  $(ROOT_FLAG) $(LAB_ARGS)
 
-test: $(STAMP) system-deps
+test: $(STAMP) system-deps hub-deps
 	$(BIN)/pytest -n $(JOBS) --dist loadscope --nbval --nbval-sanitize-with sanitize.cfg \
 	  tests course labs graded/source
 
@@ -45,6 +45,20 @@ system-deps:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
+
+# A JupyterHub for a class on this machine (as root: one Unix user per student). See hub/README.md.
+hub: $(STAMP) hub-deps
+	@[ "$$(id -u)" = 0 ] || { echo "make hub: run as root (it creates a Unix user per student)"; exit 1; }
+	cd hub && ../$(BIN)/jupyterhub -f jupyterhub_config.py
+
+# JupyterHub's proxy (configurable-http-proxy), pinned by hub/package-lock.json, installed in hub/.
+hub-deps: hub/node_modules/.package-lock.json
+hub/node_modules/.package-lock.json: hub/package-lock.json
+	cd hub && npm ci --no-audit --no-fund --loglevel=error
+
+# Grade what the hub's instructor collected, in the sandbox: make hub-grade A=ps01_tensors
+hub-grade: $(STAMP)
+	hub/grade.sh $(A)
 
 notebooks: $(STAMP)
 	$(BIN)/sidebyside regenerate $(NB)

@@ -96,6 +96,6 @@ if env.get("SIDEBYSIDE_HUB_SERVICE_TOKEN"):
     c.JupyterHub.load_roles.append({
         "name": "classroom-admin",
         "scopes": ["admin:users", "admin:servers", "tokens", "access:servers", "list:users",
-                   "read:users", "read:servers", "read:services"],
+                   "read:users", "read:servers", "list:services", "read:services"],
         "services": ["classroom-admin"],
     })

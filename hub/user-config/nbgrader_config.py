@@ -13,5 +13,10 @@ c = get_config()  # noqa: F821 - injected by nbgrader/traitlets
 
 configure(c, os.environ.get("SIDEBYSIDE_HUB_EXCHANGE", "/srv/nbgrader/exchange"))
 c.CourseDirectory.course_id = os.environ.get("SIDEBYSIDE_COURSE_ID", "sidebyside")
+if os.environ.get("SIDEBYSIDE_EXCHANGE_BY_MOUNTS"):
+    # Kubernetes: every pod runs as the same user (jovyan), so Unix owners prove nothing; each
+    # student's pod mounts only its own inbound and feedback folders (hub/k8s/values.yaml).
+    c.ExchangeCollect.check_owner = False
+    c.PersonalReleaseFeedback.per_student_folders = True
 if os.environ.get("SIDEBYSIDE_ROLE") == "instructor":
     c.CourseDirectory.root = os.path.expanduser("~/graded")

@@ -41,6 +41,7 @@ from nbgrader.exchange.default import (
     ExchangeSubmit,
 )
 from nbgrader.utils import get_username
+from traitlets import Bool
 
 
 class PersonalRoot:
@@ -71,7 +72,24 @@ class PersonalReleaseAssignment(PersonalRoot, ExchangeReleaseAssignment):
 
 
 class PersonalReleaseFeedback(PersonalRoot, ExchangeReleaseFeedback):
-    pass
+    """As nbgrader, or (per_student_folders) into feedback/<student>/: where students' servers share
+    one Unix user (Kubernetes pods all run as jovyan), each pod mounts only its own folder at the
+    place nbgrader looks, feedback/ (hub/k8s/values.yaml)."""
+
+    per_student_folders = Bool(False, help="Release into feedback/<student>/").tag(config=True)
+
+    def copy_files(self):
+        if not self.per_student_folders:
+            return super().copy_files()
+        pattern, flat = self.src_path, self.dest_path  # <course>/feedback/*/<assignment>, exchange
+        try:
+            for src in sorted(glob.glob(pattern)):
+                student = os.path.basename(os.path.dirname(src))
+                self.src_path, self.dest_path = src, os.path.join(flat, student)
+                os.makedirs(self.dest_path, exist_ok=True)
+                super().copy_files()
+        finally:
+            self.src_path, self.dest_path = pattern, flat
 
 
 class PersonalFetchFeedback(PersonalRoot, ExchangeFetchFeedback):
@@ -128,7 +146,9 @@ class PersonalCollect(PersonalRoot, ExchangeCollect):
         folder = os.path.basename(os.path.dirname(path))
         record = super()._path_to_record(path)
         owner = _owner(path)
-        if record["username"] != folder or owner != folder:
+        # check_owner: nbgrader's switch; off where all servers share one Unix user (Kubernetes),
+        # and each student's pod mounts only its own inbound/<student> folder
+        if record["username"] != folder or (self.check_owner and owner != folder):
             self.log.warning("Skipping %s: it is in %s's folder, named for %s and owned by %s",
                              path, folder, record["username"], owner)
             return None
