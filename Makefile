@@ -35,11 +35,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test,hub]'
 	touch $(STAMP)
 
-# Tests need a real browser (Debian's chromium) and bubblewrap for the grading sandbox.
+# Tests need a real browser (Debian's chromium), bubblewrap for the grading sandbox, and npm for the
+# classroom hub's proxy (make hub-deps).
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v bwrap >/dev/null || missing="$$missing bubblewrap"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing system packages:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \

@@ -87,7 +87,7 @@ def _rss(pid: int) -> int:
 
 
 class HubMeter(threading.Thread):
-    """Samples the hub and its children (proxy, culler): CPU seconds used, peak memory."""
+    """Samples the hub and its helpers (proxy, culler): CPU seconds used, peak memory."""
 
     def __init__(self, pid: int):
         super().__init__(daemon=True)
@@ -98,8 +98,10 @@ class HubMeter(threading.Thread):
         self.t0 = time.monotonic()
 
     def _procs(self):
+        """The hub and its own helpers; students' servers are its children too, but run as them."""
         try:
-            return [self.hub, *self.hub.children(recursive=False)]
+            uid = self.hub.uids().real
+            return [self.hub, *(p for p in self.hub.children(recursive=False) if p.uids().real == uid)]
         except psutil.Error:
             return []
 
