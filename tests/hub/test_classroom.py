@@ -27,6 +27,7 @@ import os
 import pwd
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import nbformat
@@ -284,3 +285,20 @@ def _feedback_html(server: Server) -> str:
     assert len(times) == 1, root
     html = server.read(f"{times[0]}/{ASSIGNMENT}.html")
     return html["content"]
+
+
+def test_idle_servers_are_culled_and_their_files_kept():
+    """jupyterhub-idle-culler, as configured for the class, with a short timeout: an idle server is
+    stopped, the student's home stays, and the next start is a fresh server."""
+    with LocalHub(students=1, cull_timeout=20) as lh:
+        (name,) = lh.students
+        lh.hub.add_users([name])
+        lh.hub.start(name, timeout=300)
+        home = Path(pwd.getpwnam(name).pw_dir)
+        assert (home / "course" / "00_start_here.ipynb").exists()
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and lh.hub.user(name).get("servers"):
+            time.sleep(2)
+        assert not lh.hub.user(name).get("servers"), "the idle server was not culled within 180 s"
+        assert f"Culling server {name}" in lh.log_tail(200_000), "stopped by the culler"
+        assert (home / "course" / "00_start_here.ipynb").exists(), "culling keeps the student's files"
