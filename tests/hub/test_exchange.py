@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import os
 import pwd
+import shutil
 import sys
 from pathlib import Path
 
 import pytest
+from nbgrader.api import Gradebook
 from nbgrader.auth import Authenticator
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.exchange.abc.exchange import ExchangeError
@@ -48,11 +50,21 @@ def submission(tmp_path: Path, folder: str, named: str, stamp: str = "2026-01-01
     return path
 
 
+@pytest.fixture(scope="module")
+def empty_gradebook(tmp_path_factory):
+    """Collect opens the gradebook; making one runs alembic's migrations (slow): make it once."""
+    with pytest.MonkeyPatch.context() as mp:  # nbgrader's Gradebook runs `alembic` from PATH
+        mp.setenv("PATH", f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+        path = tmp_path_factory.mktemp("gradebook") / "gradebook.db"
+        with Gradebook(f"sqlite:///{path}", "sidebyside"):
+            pass
+        yield path
+
+
 @pytest.fixture
-def course(tmp_path, monkeypatch):
-    # nbgrader's Gradebook (opened by collect) runs `alembic` from PATH
-    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+def course(tmp_path, empty_gradebook):
     (tmp_path / "course").mkdir()
+    shutil.copy(empty_gradebook, tmp_path / "course" / "gradebook.db")
     (tmp_path / "exchange" / "sidebyside" / "inbound").mkdir(parents=True)
     return tmp_path
 
