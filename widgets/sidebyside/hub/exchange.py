@@ -144,7 +144,11 @@ class PersonalCollect(PersonalRoot, ExchangeCollect):
 
     def _path_to_record(self, path):
         folder = os.path.basename(os.path.dirname(path))
-        record = super()._path_to_record(path)
+        try:
+            record = super()._path_to_record(path)
+        except Exception as err:  # noqa: BLE001 - a student names their own folders: one bad name
+            self.log.warning("Skipping %s: %s", path, err)  # must not stop the class's collect
+            return None
         owner = _owner(path)
         # check_owner: nbgrader's switch; off where all servers share one Unix user (Kubernetes),
         # and each student's pod mounts only its own inbound/<student> folder
