@@ -13,7 +13,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 NB ?= course labs graded/source
 JOBS ?= 2
 
-.PHONY: lab test setup system-deps notebooks lint bench doctor js clean
+.PHONY: lab test setup system-deps notebooks lint bench doctor js clean hub hub-deps hub-grade
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --port=$(PORT) --ServerApp.root_dir=$(CURDIR) \
@@ -21,7 +21,7 @@ lab: $(STAMP)
 	  --LabApp.news_url=None --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
 	  $(ROOT_FLAG) $(LAB_ARGS)
 
-test: $(STAMP) system-deps
+test: $(STAMP) system-deps hub-deps
 	$(BIN)/pytest -n $(JOBS) --dist loadscope --nbval --nbval-sanitize-with sanitize.cfg \
 	  tests course labs graded/source
 
@@ -32,7 +32,7 @@ $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,hub]'
 # nbgrader's toolbar "Validate" button sits on every notebook and says "Success!" on lessons that
 # grade nothing: switch it off for this environment. Graded work is validated from the Assignments
 # tab or `nbgrader validate` (graded/README.md).
@@ -40,16 +40,32 @@ $(STAMP): pyproject.toml
 	$(BIN)/jupyter labextension lock --level=sys_prefix @jupyter/nbgrader:validate-assignment >/dev/null 2>&1
 	touch $(STAMP)
 
-# Tests need a real browser (Debian's chromium) and bubblewrap for the grading sandbox.
+# Tests need a real browser (Debian's chromium), bubblewrap for the grading sandbox, and npm for the
+# classroom hub's proxy (make hub-deps).
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v bwrap >/dev/null || missing="$$missing bubblewrap"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing system packages:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
+
+# A JupyterHub for a class on this machine (as root: one Unix user per student). See hub/README.md.
+hub: $(STAMP) hub-deps
+	@[ "$$(id -u)" = 0 ] || { echo "make hub: run as root (it creates a Unix user per student)"; exit 1; }
+	cd hub && ../$(BIN)/jupyterhub -f jupyterhub_config.py
+
+# JupyterHub's proxy (configurable-http-proxy), pinned by hub/package-lock.json, installed in hub/.
+hub-deps: hub/node_modules/.package-lock.json
+hub/node_modules/.package-lock.json: hub/package-lock.json
+	cd hub && npm ci --no-audit --no-fund --loglevel=error
+
+# Grade what the hub's instructor collected, in the sandbox: make hub-grade A=ps01_tensors
+hub-grade: $(STAMP)
+	hub/grade.sh $(A)
 
 notebooks: $(STAMP)
 	$(BIN)/sidebyside regenerate $(NB)

@@ -1,0 +1,144 @@
+"""The personal nbgrader exchange's own rules, in one process (no hub, no users): what it refuses
+even where Unix permissions are not the guard (Kubernetes pods all run as one user)."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from nbgrader.api import Gradebook
+from nbgrader.auth import Authenticator
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.exchange.abc.exchange import ExchangeError
+from nbgrader.utils import notebook_hash
+from traitlets.config import Config
+
+from sidebyside.hub import exchange
+
+ME = pwd.getpwuid(os.getuid()).pw_name
+A = "ps01"
+
+
+def config(tmp_path: Path, **extra) -> Config:
+    c = Config()
+    exchange.configure(c, str(tmp_path / "exchange"))
+    c.CourseDirectory.root = str(tmp_path / "course")
+    c.CourseDirectory.course_id = "sidebyside"
+    c.CourseDirectory.assignment_id = A
+    for section, settings in extra.items():
+        for key, value in settings.items():
+            setattr(c[section], key, value)
+    return c
+
+
+def run(cls, c: Config, **kw):
+    app = cls(coursedir=CourseDirectory(config=c), authenticator=Authenticator(config=c),
+              config=c, **kw)
+    app.start()
+    return app
+
+
+def submission(tmp_path: Path, folder: str, named: str, stamp: str = "2026-01-01 10:00:00 UTC") -> Path:
+    path = tmp_path / "exchange" / "sidebyside" / "inbound" / folder / f"{named}+{A}+{stamp}+r4nd"
+    path.mkdir(parents=True)
+    (path / f"{A}.ipynb").write_text(f'{{"by": "{named}"}}')
+    (path / "timestamp.txt").write_text(stamp)
+    return path
+
+
+@pytest.fixture(scope="module")
+def empty_gradebook(tmp_path_factory):
+    """Collect opens the gradebook; making one runs alembic's migrations (slow): make it once."""
+    with pytest.MonkeyPatch.context() as mp:  # nbgrader's Gradebook runs `alembic` from PATH
+        mp.setenv("PATH", f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+        path = tmp_path_factory.mktemp("gradebook") / "gradebook.db"
+        with Gradebook(f"sqlite:///{path}", "sidebyside"):
+            pass
+        yield path
+
+
+@pytest.fixture
+def course(tmp_path, empty_gradebook):
+    (tmp_path / "course").mkdir()
+    shutil.copy(empty_gradebook, tmp_path / "course" / "gradebook.db")
+    (tmp_path / "exchange" / "sidebyside" / "inbound").mkdir(parents=True)
+    return tmp_path
+
+
+def collected(tmp_path: Path) -> dict[str, str]:
+    sub = tmp_path / "course" / "submitted"
+    return {p.parent.parent.name: p.read_text() for p in sub.glob(f"*/{A}/{A}.ipynb")}
+
+
+def test_collect_takes_each_students_own_folder(course):
+    submission(course, "alice", "alice")
+    submission(course, "bob", "bob")
+    c = config(course, ExchangeCollect={"check_owner": False})
+    run(exchange.PersonalCollect, c)
+    assert collected(course) == {"alice": '{"by": "alice"}', "bob": '{"by": "bob"}'}
+
+
+def test_collect_skips_a_submission_in_another_students_name(course):
+    submission(course, "bob", "bob", "2026-01-01 10:00:00 UTC")
+    submission(course, "alice", "bob", "2099-01-01 10:00:00 UTC")  # newer, in alice's folder
+    submission(course, "alice", "alice", "not a time")  # alice's own folder, a name nbgrader rejects
+    c = config(course, ExchangeCollect={"check_owner": False})
+    run(exchange.PersonalCollect, c)
+    assert collected(course) == {"bob": '{"by": "bob"}'}
+
+
+def test_collect_checks_the_unix_owner_when_asked(course):
+    submission(course, "alice", "alice")  # owned by whoever runs the test, not by "alice"
+    run(exchange.PersonalCollect, config(course))
+    assert collected(course) == {}
+
+
+def test_collect_refuses_a_symlink(course):
+    secret = course / "hidden_tests.txt"
+    secret.write_text("the instructor's secret")
+    path = submission(course, "alice", "alice")
+    (path / "leak.txt").symlink_to(secret)
+    c = config(course, ExchangeCollect={"check_owner": False})
+    with pytest.raises(ExchangeError, match="symlink"):
+        run(exchange.PersonalCollect, c)
+    assert not list((course / "course").rglob("leak.txt"))
+
+
+def test_submit_goes_to_my_folder_and_never_in_another_name(course, monkeypatch):
+    released = course / "exchange" / "sidebyside" / "outbound" / A
+    released.mkdir(parents=True)
+    (released / f"{A}.ipynb").write_text("{}")
+    work = course / "work" / A
+    work.mkdir(parents=True)
+    (work / f"{A}.ipynb").write_text('{"answer": 42}')
+    (course / "exchange" / "sidebyside" / "inbound" / ME).mkdir()
+    monkeypatch.chdir(course / "work")
+    c = config(course, Exchange={"cache": str(course / "cache")})
+    with pytest.raises(ExchangeError, match="only submit as yourself"):
+        run(exchange.PersonalSubmit, config(course, Exchange={"cache": str(course / "cache")},
+                                            CourseDirectory={"student_id": "bob"}))
+    run(exchange.PersonalSubmit, c)
+    mine = list((course / "exchange" / "sidebyside" / "inbound" / ME).glob(f"{ME}+{A}+*"))
+    assert len(mine) == 1 and (mine[0] / f"{A}.ipynb").read_text() == '{"answer": 42}'
+    flat = [p.name for p in (course / "exchange" / "sidebyside" / "inbound").iterdir()]
+    assert flat == [ME], "nothing lands in the shared inbound folder itself"
+
+
+def test_feedback_in_per_student_folders(course):
+    for student in ("alice", "bob"):
+        folder = course / "course" / "feedback" / student / A
+        folder.mkdir(parents=True)
+        (folder / f"{A}.html").write_text(f"<p>{student}</p>")
+        (folder / "timestamp.txt").write_text("2026-01-01 10:00:00 UTC")
+        (folder / "submission_secret.txt").write_text(f"secret-of-{student}")
+    c = config(course, PersonalReleaseFeedback={"per_student_folders": True})
+    run(exchange.PersonalReleaseFeedback, c)
+    root = course / "exchange" / "sidebyside" / "feedback"
+    for student in ("alice", "bob"):
+        name = notebook_hash(secret=f"secret-of-{student}", notebook_id=A) + ".html"
+        assert (root / student / name).read_text() == f"<p>{student}</p>"
+    assert sorted(p.name for p in root.iterdir()) == ["alice", "bob"]
