@@ -13,9 +13,16 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from sidebyside.grading import uids
 from sidebyside.grading.grader import parse_reports
 from sidebyside.grading.notebook import load_assignment, plan_submission, strip_hidden_tests
-from sidebyside.grading.sandbox import Limits, Sandbox, SandboxUnavailable, check_available
+from sidebyside.grading.sandbox import (
+    Limits,
+    Sandbox,
+    SandboxUnavailable,
+    check_available,
+    isolation,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "graded"
@@ -59,16 +66,17 @@ try:
 except OSError:
     print("network no")
 """
-    result = run_py(tmp_path, code)
+    result = run_py(tmp_path, code + "print('mine', open('mine.txt').read())\n")
     out = result.stdout.decode()
-    assert "secret False" in out and "graded False" in out and "uid 65534" in out, out
+    assert "secret False" in out and "graded False" in out, out
+    assert f"uid {result.uid}" in out and result.uid >= uids.BASE, out  # a uid of its own
     assert "wrote" not in out and "network no" in out, out
-    assert (tmp_path / "work" / "mine.txt").read_text() == "ok"
+    assert "mine ok" in out, out  # its copy of the folder is writable...
+    assert not (tmp_path / "work" / "mine.txt").exists()  # ...the original is never written
     assert not (tmp_path / "pwned").exists()
 
 
 def test_wall_clock_kills_background_processes(tmp_path):
-    marker = tmp_path / "work" / "alive.txt"
     code = """
 import os, subprocess, sys, time
 subprocess.Popen([sys.executable, "-c",
@@ -82,14 +90,15 @@ while True:
 """
     result = run_py(tmp_path, code, Limits(wall_seconds=3))
     assert result.timed_out
-    size = marker.stat().st_size if marker.exists() else 0
     import time
 
-    time.sleep(1.5)
-    after = marker.stat().st_size if marker.exists() else 0
-    assert after == size, "a background process outlived the sandbox"
-    out = subprocess.run(["ps", "-u", "65534", "-o", "args="], capture_output=True, text=True)
-    assert "alive.txt" not in out.stdout  # other tests' sandboxes may be running: look for ours
+    time.sleep(0.5)
+    out = subprocess.run(["ps", "-e", "-o", "uid=,args="], capture_output=True, text=True)
+    assert "alive.txt" not in out.stdout, "a background process outlived the sandbox"
+    assert not [line for line in out.stdout.splitlines() if line.split()[0] == str(result.uid)]
+    layout, _ = isolation()
+    for parent in layout.parents.values():
+        assert not list(parent.glob(f"sidebyside-{os.getpid()}-*")), "a control group was left"
 
 
 def test_memory_and_file_limits(tmp_path):
@@ -116,7 +125,7 @@ def test_reports_need_the_nonce():
               b'@@zzz {"kind": "probe", "grade_id": "q", "result": 2}\n'
               b'{"kind": "probe"}\n@@abc not json\n')
     reports, bad = parse_reports(stdout, "abc")
-    assert reports == [{"kind": "probe", "grade_id": "q", "result": 1}] and bad == 1
+    assert reports == [{"kind": "probe", "grade_id": "q", "result": 1, "error": None}] and bad == 1
 
 
 def test_strip_hidden_tests():
