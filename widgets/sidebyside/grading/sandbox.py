@@ -51,13 +51,15 @@ SETUP_TAG = "sidebyside-sandbox-setup: "
 SETUP_SHELL = r"""
 size=$1 inodes=$2 uid=$3
 shift 3
-fail() { printf '%s%s
-' "$TAG" "$1" >&2; exit 97; }
-mount -t tmpfs -o "size=$size,nr_inodes=$inodes,mode=0755,nosuid,nodev" sandbox /.rw   || fail "cannot mount the sandbox's tmpfs"
+fail() { printf 'sidebyside-sandbox-setup: %s\n' "$1" >&2; exit 97; }
+mount -t tmpfs -o "size=$size,nr_inodes=$inodes,mode=0755,nosuid,nodev" sandbox /.rw \
+  || fail "cannot mount the sandbox's tmpfs"
 mkdir /.rw/submission /.rw/tmp && chmod 1777 /.rw/tmp || fail "cannot prepare the tmpfs"
-errors=$(cp -RP --preserve=mode,timestamps /.submitted/. /.rw/submission/ 2>&1)   || fail "copy: $(printf '%s' "$errors" | head -c 300)"
+errors=$(cp -RP --preserve=mode,timestamps /.submitted/. /.rw/submission/ 2>&1) \
+  || fail "copy: $(printf '%s' "$errors" | head -c 300)"
 chown -R -h "$uid:$uid" /.rw/submission || fail "cannot hand the copy to the sandbox user"
-mount --bind /.rw/submission /submission && mount --bind /.rw/tmp /tmp && umount /.rw   && umount /.submitted && cd /submission || fail "cannot mount the copy"
+mount --bind /.rw/submission /submission && mount --bind /.rw/tmp /tmp && umount /.rw \
+  && umount /.submitted && cd /submission || fail "cannot mount the copy"
 exec "$@"
 """
 
