@@ -202,7 +202,8 @@ def test_submission_text_is_escaped_in_feedback(course):
 def test_named_reasons_for_malformed_submissions(course):
     rows = course["rows"]
     status = {n: r["status"] for n, r in rows.items()}
-    assert "unreadable report line" in rows["hostile_huge_int_report"]["notes"]
+    assert "4 unreadable report line(s)" in rows["hostile_malformed"]["notes"]
+    assert "does not validate" in rows["hostile_malformed"]["notes"]
     assert status["hostile_report_flood"] == "flooded"
     assert "more than 32 MiB" in rows["hostile_report_flood"]["notes"]
     assert "died" not in rows["hostile_report_flood"]["notes"]
@@ -221,14 +222,14 @@ def test_timestamps_are_read_safely(course):
     from nbgrader.api import Gradebook
 
     rows = course["rows"]
-    assert "symbolic link" in rows["hostile_timestamp_link"]["notes"]
-    assert "larger than 100 bytes" in rows["hostile_timestamp_huge"]["notes"]
+    assert "timestamp.txt is a symbolic link" in rows["hostile_folder"]["notes"]
+    assert "timestamp.txt is larger than 100 bytes" in rows["hostile_malformed"]["notes"]
     with Gradebook(f"sqlite:///{course['dir'] / 'gradebook.db'}", "sidebyside") as gb:
         stamps = {n: gb.find_submission(ASSIGNMENT, n).timestamp
-                  for n in ("honest_correct", "hostile_timestamp_link", "hostile_timestamp_huge")}
+                  for n in ("honest_correct", "hostile_folder", "hostile_malformed")}
     assert str(stamps["honest_correct"]).startswith("2026-11-20 12:00:00")
     # the link to /usr/share/zoneinfo/Asia/Tokyo was not followed; the 1 MB one was not parsed
-    assert stamps["hostile_timestamp_link"] is None and stamps["hostile_timestamp_huge"] is None
+    assert stamps["hostile_folder"] is None and stamps["hostile_malformed"] is None
 
 
 def test_bad_student_ids_are_rejected_with_a_reason(course):
@@ -292,7 +293,9 @@ def test_leak_check_is_no_oracle(course):
 
 # ---- issue 12: a fork bomb and a file flood graded beside honest neighbours -------------------
 
-WAKE_AFTER, RELEASE_AFTER = 20.0, 60.0  # seconds after the batch starts
+# Seconds after the batch starts: the attacks are full within ~10 s on a quiet 2-core machine, the
+# honest kernels have loaded both frameworks by then; the overlap is asserted, never assumed.
+WAKE_AFTER, RELEASE_AFTER = 30.0, 50.0
 
 
 @pytest.fixture(scope="module")

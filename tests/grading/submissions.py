@@ -309,23 +309,20 @@ def build(release) -> dict[str, tuple[str, float, str]]:
         "hostile_surrogate": (fill(release, RIGHT | {"ps01_q1_answer_torch": (
             RIGHT["ps01_q1_answer_torch"] + "\n" + SURROGATE)}), 7, "exact"),
         "hostile_markup": (with_kernel(fill(release, RIGHT), MARKUP_KERNEL), 7, "exact"),
-        # issue 12, items 5 and 9: unparseable reports and a flooded channel; the tests that ran
-        # before keep their points, the reasons are named
-        "hostile_huge_int_report": (fill(release, RIGHT, after={"setup": [HUGE_INT_REPORT]}), 7,
-                                    "exact"),
+        # issue 12, items 3-5 and 9: unparseable report lines, fields of the wrong type and a 1 MB
+        # timestamp; a flooded report channel; a FIFO, links and a linked timestamp in the folder.
+        # The tests that ran keep their points and every reason is named.
+        "hostile_malformed": (odd_fields(fill(release, RIGHT, after={"setup": [HUGE_INT_REPORT]})),
+                              7, "exact"),
         "hostile_report_flood": (fill(release, RIGHT, after={"ps01_q1_tests": [FLOOD_REPORTS]}), 2,
                                  "exact"),
-        # items 3-5: the folder around the notebook (see FOLDERS)
-        "hostile_timestamp_link": (fill(release, RIGHT), 7, "exact"),
-        "hostile_timestamp_huge": (fill(release, RIGHT), 7, "exact"),
-        "hostile_fifo": (fill(release, RIGHT), 7, "exact"),
+        "hostile_folder": (fill(release, RIGHT), 7, "exact"),
         "hostile_too_many_files": (fill(release, RIGHT), 0, "exact"),
         "hostile_notebook_fifo": ("", 0, "exact"),
         "broken_huge_int_json": ('{"nbformat": ' + "9" * 5000 + "}", 0, "exact"),
         "broken_deep_json": ("[" * 100000 + "]" * 100000, 0, "exact"),
         "broken_not_utf8": (fill(release, RIGHT).replace("torch_to_numpy", "torch_to_n\udcffumpy"),
                             0, "exact"),
-        "broken_odd_fields": (odd_fields(fill(release, RIGHT)), 7, "exact"),
     }
 
 
@@ -340,16 +337,14 @@ def odd_fields(text: str) -> str:
     return json.dumps(nb)
 
 
-def _link_timestamp(folder):
-    (folder / "timestamp.txt").unlink()
-    (folder / "timestamp.txt").symlink_to("/usr/share/zoneinfo/Asia/Tokyo")
-
-
 def _huge_timestamp(folder):
     (folder / "timestamp.txt").write_text("2026-11-20 12:00:00" + " " * 2**20 + "UTC")
 
 
-def _fifo(folder):
+def _links_and_fifo(folder):
+    (folder / "timestamp.txt").unlink()
+    (folder / "timestamp.txt").symlink_to("/usr/share/zoneinfo/Asia/Tokyo")
+    (folder / "shadow").symlink_to("/etc/shadow")
     os.mkfifo(folder / "pipe")
 
 
@@ -367,15 +362,14 @@ def _notebook_fifo(folder):
 
 # name -> what is done to the submitted folder after the notebook and timestamp.txt are written
 FOLDERS = {
-    "hostile_timestamp_link": _link_timestamp,
-    "hostile_timestamp_huge": _huge_timestamp,
-    "hostile_fifo": _fifo,
+    "hostile_malformed": _huge_timestamp,
+    "hostile_folder": _links_and_fifo,
     "hostile_too_many_files": _too_many_files,
     "hostile_notebook_fifo": _notebook_fifo,
 }
 
 # folder names that cannot be student ids (item 6, 8): never graded, reported with the reason
-BAD_IDS = ["new\nline", "=HYPERLINK(\"http://example.invalid\",\"x\")", "\x1b[31mred\x1b[0m",
+BAD_IDS = ["new\nline", "=HYPERLINK(\"evil.invalid\",\"x\")", "\x1b[31mred\x1b[0m",
            "@SUM(1+1)", "star*"]
 
 
@@ -455,9 +449,12 @@ print(f"HONEST woke={{woke:.3f}} threads={{len(workers)}} child={{child.stdout.s
 
 
 def without_setup(text: str) -> str:
-    """A student may delete the setup cell: the attack then starts the moment the kernel does."""
+    """A student may delete the setup and import cells: the attack then starts the moment the
+    kernel does, from a small process (forking one with both frameworks loaded takes ~0.1 s per
+    child: the bomb would still be forking when its neighbours are done)."""
     nb = json.loads(text)
-    nb["cells"] = [c for c in nb["cells"] if "env = setup()" not in "".join(c["source"])]
+    nb["cells"] = [c for c in nb["cells"] if not any(
+        marker in "".join(c["source"]) for marker in ("env = setup()", "import tensorflow"))]
     return json.dumps(nb)
 
 

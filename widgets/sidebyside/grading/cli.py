@@ -142,7 +142,6 @@ def feedback(course: Path, assignment_name: str, students: list[str] | None) -> 
     from sidebyside.grading.untrusted import id_problem, terminal_text
 
     assignment = load_assignment(course, assignment_name)
-    api = _nbgrader_api(course)
     code = 0
     root = course / "autograded"
     names = sorted(os.listdir(root)) if root.is_dir() else []
@@ -159,7 +158,7 @@ def feedback(course: Path, assignment_name: str, students: list[str] | None) -> 
                 html.unlink()
             code = 4
             continue
-        outcome = api.generate_feedback(assignment_name, student, force=True)
+        outcome = _html_feedback(course, assignment_name, student)
         if not outcome["success"]:
             last = (outcome.get("error") or outcome.get("log") or "").strip().splitlines()[-1:]
             print(f"sidebyside grade: no HTML feedback for {shown}: "
@@ -172,12 +171,12 @@ def feedback(course: Path, assignment_name: str, students: list[str] | None) -> 
     return code
 
 
-def _nbgrader_api(course: Path):
-    """nbgrader's Python API for this course directory, configured from its nbgrader_config.py."""
-    import logging
-
-    from nbgrader.apps import NbGraderAPI
+def _html_feedback(course: Path, assignment: str, student: str) -> dict:
+    """nbgrader's generate_feedback for ONE student, in this process (what its NbGraderAPI does,
+    without setting up an exchange): {"success": bool, "error"/"log": text}."""
+    from nbgrader.converters import GenerateFeedback
     from nbgrader.coursedir import CourseDirectory
+    from nbgrader.utils import capture_log
     from traitlets.config import Config
     from traitlets.config.loader import PyFileConfigLoader
 
@@ -185,9 +184,12 @@ def _nbgrader_api(course: Path):
     if (course / "nbgrader_config.py").exists():
         config.merge(PyFileConfigLoader("nbgrader_config.py", str(course)).load_config())
     config.CourseDirectory.root = str(course)
-    api = NbGraderAPI(CourseDirectory(config=config), config=config)
-    api.log.setLevel(logging.WARNING)
-    return api
+    config.HTMLExporter.template_name = "feedback"
+    coursedir = CourseDirectory(config=config)
+    coursedir.assignment_id, coursedir.student_id = assignment, student
+    app = GenerateFeedback(coursedir=coursedir, config=config)
+    app.force = True
+    return capture_log(app)
 
 
 def visible_text(html_text: str) -> str:
