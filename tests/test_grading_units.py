@@ -416,3 +416,19 @@ def test_ids_are_checked_where_submissions_are_collected(tmp_path):
     rejected = {}
     found = find_submissions(None, "a", submitted=tmp_path, rejected=rejected)
     assert list(found) == ["alice"] and set(rejected) == {"=cmd", "new\nline"}
+
+
+def test_notebook_text_is_made_valid_before_anything_keeps_it(ps01):
+    from sidebyside.grading.notebook import plan_from_bytes
+
+    nb = nbformat.read(COURSE / "source" / "ps01_tensors" / "ps01_tensors.ipynb", as_version=4)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "ps01_q1_answer_torch":
+            cell.source += "\n# \udcff"  # json.dumps writes it as the escape \\udcff
+    plan = plan_from_bytes(json.dumps(nb).encode(), ps01)
+    assert plan.fatal is None
+    plan.answer_sources["ps01_q1_answer_torch"].encode("utf-8")  # no lone surrogate left
+    deep = plan_from_bytes(b"[" * 100_000 + b"]" * 100_000, ps01)
+    assert "nested too deeply" in deep.fatal
+    huge = plan_from_bytes(b'{"nbformat": ' + b"9" * 5000 + b"}", ps01)
+    assert "unreadable JSON" in huge.fatal

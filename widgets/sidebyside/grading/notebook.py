@@ -118,7 +118,9 @@ def plan_submission(path: Path, assignment: Assignment) -> Plan:
 def plan_from_bytes(data: bytes, assignment: Assignment) -> Plan:
     plan = Plan()
     try:
-        raw = json.loads(data.decode("utf-8"))
+        # JSON escapes can still smuggle lone surrogates in ("\\udcff"): they would crash writing
+        # the feedback later, so every string is made valid here
+        raw = _valid_text(json.loads(data.decode("utf-8"), object_hook=_valid_keys))
     except UnicodeDecodeError as err:
         plan.fatal = f"the submitted file is not a readable notebook (not UTF-8 text: {err.reason})"
         return plan
@@ -191,6 +193,20 @@ def plan_from_bytes(data: bytes, assignment: Assignment) -> Plan:
             plan.notes.append(f"test cell {gid} was deleted: its hidden tests ran anyway, at the end")
             plan.steps.append(_probe_step(gid))
     return plan
+
+
+def _valid_text(value):
+    if isinstance(value, str):
+        return value.encode("utf-8", errors="replace").decode("utf-8")
+    if isinstance(value, list):
+        return [_valid_text(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _valid_text(v) for k, v in value.items()}
+    return value
+
+
+def _valid_keys(obj: dict) -> dict:
+    return {_valid_text(k): v for k, v in obj.items()}
 
 
 def _probe_step(gid: str) -> dict:
