@@ -223,29 +223,40 @@ MARKUP_KERNEL = "<img src=x onerror=alert(1)><script>alert('xss')</script>"
 
 
 # Found by the issue-12 red team: report lines the grader could not parse ("internal grading error")
-HUGE_INT_REPORT = """
-import os, sys
-f = sys._getframe()
-while f is not None and "nonce" not in f.f_locals:
-    f = f.f_back
-if f is not None:
-    nonce, fd = f.f_locals["nonce"], f.f_locals["out_fd"]
-    for line in ['{"kind": "cell", "index": ' + "9" * 5000 + '}',
-                 '{"kind": "probe", "grade_id": ["a list"], "result": 1}',
-                 '{"kind": "cell", "index": 3, "error": "not a dict"}',
-                 '[' * 100000 + ']' * 100000]:
-        os.write(fd, ("@@" + nonce + " " + line + "\\n").encode())
+FIND_CHANNEL = """
+import fcntl, gc, os
+def _report_channel():
+    # the runner's job (with this run's nonce) is in memory; its private copy of stdout is the one
+    # write-only pipe among the open descriptors
+    job = next(o for o in gc.get_objects() if isinstance(o, dict) and "nonce" in o and "steps" in o)
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        try:
+            pipe = os.readlink(f"/proc/self/fd/{fd}").startswith("pipe:")
+            if pipe and fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_WRONLY:
+                return job["nonce"], fd
+        except OSError:
+            pass
+    raise RuntimeError("no report channel found")
+"""
+
+# Found by the issue-12 red team: report lines the grader could not parse ("internal grading error")
+HUGE_INT_REPORT = FIND_CHANNEL + """
+nonce, fd = _report_channel()
+for line in ['{"kind": "cell", "index": ' + "9" * 5000 + '}',
+             '{"kind": "probe", "grade_id": ["a list"], "result": 1}',
+             '{"kind": "cell", "index": 3, "error": "not a dict"}',
+             '[' * 100000 + ']' * 100000]:
+    os.write(fd, ("@@" + nonce + " " + line + "\\n").encode())
+print("forged")
 """
 
 # Past the report channel's 32 MiB cap, through the runner's own stdout copy
-FLOOD_REPORTS = """
-import os, sys
-f = sys._getframe()
-while f is not None and "out_fd" not in f.f_locals:
-    f = f.f_back
+FLOOD_REPORTS = FIND_CHANNEL + """
+nonce, fd = _report_channel()
 block = b"x" * (1 << 20) + b"\\n"
 for _ in range(48):
-    os.write(f.f_locals["out_fd"], block)
+    os.write(fd, block)
 """
 
 
