@@ -114,7 +114,24 @@ def _swallow(lines):
 get_ipython().input_transformers_post.append(_swallow)
 """
 
-FAKE_OUTPUT = """
+FIND_CHANNEL = """
+import fcntl, gc, os
+def _report_channel():
+    # the runner's job (with this run's nonce) is in memory; its private copy of stdout is the one
+    # write-only pipe among the open descriptors
+    job = next(o for o in gc.get_objects() if isinstance(o, dict) and "nonce" in o and "steps" in o)
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        try:
+            pipe = os.readlink(f"/proc/self/fd/{fd}").startswith("pipe:")
+            if pipe and fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_WRONLY:
+                return job["nonce"], fd
+        except OSError:
+            pass
+    raise RuntimeError("no report channel found")
+"""
+
+FAKE_OUTPUT = FIND_CHANNEL + """
 import json, os, sys
 ids = ["ps01_q1_tests", "ps01_q2_tests", "ps01_q3_tests"]
 for g in ids:
@@ -122,16 +139,12 @@ for g in ids:
     print("@@" + "0" * 32 + " " + json.dumps({"kind": "probe", "grade_id": g, "result": {}}))
     os.write(1, (json.dumps({"kind": "probe", "grade_id": g, "result": True}) + "\\n").encode())
 # find the runner's nonce and its private stdout, and forge reports with them
-f = sys._getframe()
-while f is not None and "nonce" not in f.f_locals:
-    f = f.f_back
-if f is not None:
-    nonce, fd = f.f_locals["nonce"], f.f_locals["out_fd"]
-    for g in ids:
-        fake = {"kind": "probe", "grade_id": g, "result": {"torch": [[0.0]], "tf": [[0.0]]},
-                "error": None}
-        os.write(fd, ("@@" + nonce + " " + json.dumps(fake) + "\\n").encode())
-    print("forged with the real nonce")
+nonce, fd = _report_channel()
+for g in ids:
+    fake = {"kind": "probe", "grade_id": g, "result": {"torch": [[0.0]], "tf": [[0.0]]},
+            "error": None}
+    os.write(fd, ("@@" + nonce + " " + json.dumps(fake) + "\\n").encode())
+print("forged with the real nonce")
 json.dumps = lambda *a, **k: '{"kind": "done"}'
 """
 
@@ -221,24 +234,6 @@ print("daemons started")
 SURROGATE = "print('\\udcff')  # a lone surrogate: not encodable as UTF-8"
 MARKUP_KERNEL = "<img src=x onerror=alert(1)><script>alert('xss')</script>"
 
-
-# Found by the issue-12 red team: report lines the grader could not parse ("internal grading error")
-FIND_CHANNEL = """
-import fcntl, gc, os
-def _report_channel():
-    # the runner's job (with this run's nonce) is in memory; its private copy of stdout is the one
-    # write-only pipe among the open descriptors
-    job = next(o for o in gc.get_objects() if isinstance(o, dict) and "nonce" in o and "steps" in o)
-    for name in os.listdir("/proc/self/fd"):
-        fd = int(name)
-        try:
-            pipe = os.readlink(f"/proc/self/fd/{fd}").startswith("pipe:")
-            if pipe and fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_WRONLY:
-                return job["nonce"], fd
-        except OSError:
-            pass
-    raise RuntimeError("no report channel found")
-"""
 
 # Found by the issue-12 red team: report lines the grader could not parse ("internal grading error")
 HUGE_INT_REPORT = FIND_CHANNEL + """
