@@ -1,9 +1,11 @@
 """Grade submissions: sandboxed execution, verdicts in this (trusted) process, nbgrader's gradebook.
 
-One submission:
-1. its folder is copied to a private work folder (the original is never touched);
-2. the notebook is read against the source (`notebook.plan_submission`): structure problems become notes;
-3. the runner executes it in the sandbox and reports values at each test position;
+One submission (`grade_submission`, the unit a cluster worker runs too):
+1. its folder is opened without following links and the notebook is read from it, bounded in size
+   (`studentfiles`); nothing else there is opened by this process;
+2. the notebook is read against the source (`notebook.plan_from_bytes`): structure problems become notes;
+3. the runner executes it in a sandbox of its own (which copies the folder into its bounded tmpfs;
+   the original is never touched) and reports values at each test position;
 4. here, each test's `verify` compares those values with references computed here, on the fresh
    inputs drawn here for this run; stderr never matters; a missing, duplicated or malformed report
    fails that test with a reason;
@@ -12,6 +14,7 @@ One submission:
 
 Many submissions: a thread pool of `jobs` workers (each waits on its own sandbox process; `pin=True`
 pins each to one core), a progress bar on stderr, gradebook writes serialised in the calling thread.
+Where sandboxes cannot get separate budgets (no control groups), `jobs` becomes 1, with the reason.
 """
 
 from __future__ import annotations
