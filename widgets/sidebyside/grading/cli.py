@@ -147,10 +147,16 @@ def feedback(course: Path, assignment_name: str, students: list[str] | None) -> 
     names = sorted(os.listdir(root)) if root.is_dir() else []
     for student in names:
         nb_path = root / student / assignment_name / f"{assignment.notebook_name}.ipynb"
-        if (students and student not in students) or id_problem(student) or not nb_path.is_file():
+        if (students and student not in students) or id_problem(student):
+            continue
+        target = course / "feedback" / student / assignment_name
+        md = root / student / assignment_name / "feedback.md"
+        if md.is_file():  # scores and reasons, also for a notebook that could not be read
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(md, target / "feedback.md")
+        if not nb_path.is_file():
             continue
         shown = terminal_text(student)
-        target = course / "feedback" / student / assignment_name
         leak = hidden_test_leak(assignment, nbformat.read(nb_path, as_version=4))
         if leak:
             print(f"refusing to make feedback for {shown}: {leak}", file=sys.stderr)
@@ -164,10 +170,6 @@ def feedback(course: Path, assignment_name: str, students: list[str] | None) -> 
             print(f"sidebyside grade: no HTML feedback for {shown}: "
                   f"{terminal_text(' '.join(last))[:300]}", file=sys.stderr)
             code = code or 1
-        md = root / student / assignment_name / "feedback.md"
-        if md.is_file():
-            target.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(md, target / "feedback.md")
     return code
 
 
