@@ -432,3 +432,24 @@ def test_notebook_text_is_made_valid_before_anything_keeps_it(ps01):
     assert "nested too deeply" in deep.fatal
     huge = plan_from_bytes(b'{"nbformat": ' + b"9" * 5000 + b"}", ps01)
     assert "unreadable JSON" in huge.fatal
+
+
+def test_memory_budget_covers_all_processes_together(tmp_path):
+    """Each process stays under its address-space limit; together they pass the sandbox's memory
+    budget, and the kernel kills inside that sandbox only."""
+    code = """
+import os, time
+kids = []
+for i in range(6):
+    pid = os.fork()
+    if pid == 0:
+        block = bytearray(100 * 2**20)  # touched: resident, under the 256 MiB per-process limit
+        time.sleep(3)
+        os._exit(0)
+    kids.append(pid)
+killed = sum(os.WEXITSTATUS(s) != 0 or os.WIFSIGNALED(s) for s in (os.waitpid(k, 0)[1] for k in kids))
+print("killed", killed)
+"""
+    result = run_py(tmp_path, code, Limits(wall_seconds=30, memory_bytes=256 * 2**20))
+    assert result.events["oom_kill"] > 0, (result.stdout, result.events)
+    assert int(result.stdout.split()[-1]) > 0
