@@ -453,3 +453,16 @@ print("killed", killed)
     result = run_py(tmp_path, code, Limits(wall_seconds=30, memory_bytes=256 * 2**20))
     assert result.events["oom_kill"] > 0, (result.stdout, result.events)
     assert int(result.stdout.split()[-1]) > 0
+
+
+def test_groups_of_a_dead_grader_are_removed():
+    from sidebyside.grading import cgroups
+
+    layout, _ = isolation()
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    stale = [parent / f"sidebyside-{gone.pid}-0" for parent in set(layout.parents.values())]
+    for folder in stale:
+        folder.mkdir()
+    assert cgroups.remove_stale(layout) >= len(stale)
+    assert not any(folder.exists() for folder in stale)

@@ -177,6 +177,27 @@ def detect() -> tuple[Layout | None, str]:
     return None, "; ".join(reasons)
 
 
+def remove_stale(layout: Layout) -> int:
+    """Delete the empty groups left by graders that died (SIGKILL skips every cleanup; their
+    sandboxes died with them through --die-with-parent). Returns how many were removed."""
+    removed = 0
+    for parent in set(layout.parents.values()):
+        for folder in parent.glob("sidebyside-*-*"):
+            try:
+                os.kill(int(folder.name.split("-")[1]), 0)
+                continue  # its grader is alive (or the pid was reused): leave it
+            except ProcessLookupError:
+                pass
+            except (ValueError, PermissionError):
+                continue
+            try:
+                folder.rmdir()
+                removed += 1
+            except OSError:
+                pass  # not empty (yet): a later run tries again
+    return removed
+
+
 def create(layout: Layout, processes: int, memory_bytes: int) -> Group:
     """A new group for one sandbox, with its limits set (removed again if a limit cannot be set)."""
     name = f"sidebyside-{os.getpid()}-{next(_counter)}"

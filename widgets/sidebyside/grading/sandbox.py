@@ -121,6 +121,8 @@ def isolation() -> tuple[cgroups.Layout | None, str]:
     global _isolation
     if _isolation is None:
         _isolation = cgroups.detect()
+        if _isolation[0] is not None:
+            cgroups.remove_stale(_isolation[0])
     return _isolation
 
 
