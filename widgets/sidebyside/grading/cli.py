@@ -176,6 +176,8 @@ def feedback(course: Path, assignment_name: str, students: list[str] | None) -> 
 def _html_feedback(course: Path, assignment: str, student: str) -> dict:
     """nbgrader's generate_feedback for ONE student, in this process (what its NbGraderAPI does,
     without setting up an exchange): {"success": bool, "error"/"log": text}."""
+    import warnings
+
     from nbgrader.converters import GenerateFeedback
     from nbgrader.coursedir import CourseDirectory
     from nbgrader.utils import capture_log
@@ -191,7 +193,10 @@ def _html_feedback(course: Path, assignment: str, student: str) -> dict:
     coursedir.assignment_id, coursedir.student_id = assignment, student
     app = GenerateFeedback(coursedir=coursedir, config=config)
     app.force = True
-    return capture_log(app)
+    with warnings.catch_warnings():
+        # nbgrader's GetGrades triggers SQLAlchemy autoflush warnings (as in `nbgrader` itself)
+        warnings.filterwarnings("ignore", message=".*not in session.*")
+        return capture_log(app)
 
 
 def visible_text(html_text: str) -> str:
