@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 
 import nbformat
 
@@ -113,7 +114,24 @@ def _swallow(lines):
 get_ipython().input_transformers_post.append(_swallow)
 """
 
-FAKE_OUTPUT = """
+FIND_CHANNEL = """
+import fcntl, gc, os
+def _report_channel():
+    # the runner's job (with this run's nonce) is in memory; its private copy of stdout is the one
+    # write-only pipe among the open descriptors
+    job = next(o for o in gc.get_objects() if isinstance(o, dict) and "nonce" in o and "steps" in o)
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        try:
+            pipe = os.readlink(f"/proc/self/fd/{fd}").startswith("pipe:")
+            if pipe and fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_WRONLY:
+                return job["nonce"], fd
+        except OSError:
+            pass
+    raise RuntimeError("no report channel found")
+"""
+
+FAKE_OUTPUT = FIND_CHANNEL + """
 import json, os, sys
 ids = ["ps01_q1_tests", "ps01_q2_tests", "ps01_q3_tests"]
 for g in ids:
@@ -121,16 +139,12 @@ for g in ids:
     print("@@" + "0" * 32 + " " + json.dumps({"kind": "probe", "grade_id": g, "result": {}}))
     os.write(1, (json.dumps({"kind": "probe", "grade_id": g, "result": True}) + "\\n").encode())
 # find the runner's nonce and its private stdout, and forge reports with them
-f = sys._getframe()
-while f is not None and "nonce" not in f.f_locals:
-    f = f.f_back
-if f is not None:
-    nonce, fd = f.f_locals["nonce"], f.f_locals["out_fd"]
-    for g in ids:
-        fake = {"kind": "probe", "grade_id": g, "result": {"torch": [[0.0]], "tf": [[0.0]]},
-                "error": None}
-        os.write(fd, ("@@" + nonce + " " + json.dumps(fake) + "\\n").encode())
-    print("forged with the real nonce")
+nonce, fd = _report_channel()
+for g in ids:
+    fake = {"kind": "probe", "grade_id": g, "result": {"torch": [[0.0]], "tf": [[0.0]]},
+            "error": None}
+    os.write(fd, ("@@" + nonce + " " + json.dumps(fake) + "\\n").encode())
+print("forged with the real nonce")
 json.dumps = lambda *a, **k: '{"kind": "done"}'
 """
 
@@ -218,6 +232,31 @@ SURROGATE = "print('\\udcff')  # a lone surrogate: not encodable as UTF-8"
 MARKUP_KERNEL = "<img src=x onerror=alert(1)><script>alert('xss')</script>"
 
 
+# Found by the issue-12 red team: report lines the grader could not parse ("internal grading error")
+HUGE_INT_REPORT = FIND_CHANNEL + """
+nonce, fd = _report_channel()
+for line in ['{"kind": "cell", "index": ' + "9" * 5000 + '}',
+             '{"kind": "probe", "grade_id": ["a list"], "result": 1}',
+             '{"kind": "cell", "index": 3, "error": "not a dict"}',
+             '[' * 100000 + ']' * 100000]:
+    os.write(fd, ("@@" + nonce + " " + line + "\\n").encode())
+print("forged")
+"""
+
+# Past the report channel's 32 MiB cap, through the runner's own stdout copy
+FLOOD_REPORTS = FIND_CHANNEL + """
+nonce, fd = _report_channel()
+block = b"x" * (1 << 20) + b"\\n"
+for _ in range(48):
+    os.write(fd, block)
+"""
+
+
+def hidden_line_answer(line: str) -> str:
+    """An honest answer that happens to contain a line of the hidden tests (a guess, or a copy)."""
+    return RIGHT["ps01_q1_answer_torch"] + f"\n# {line}\n{line.split('(')[0].strip()} = None  # noqa"
+
+
 def with_kernel(text: str, name: str) -> str:
     nb = json.loads(text)
     nb["metadata"]["kernelspec"] = {"name": name, "display_name": name, "language": "python"}
@@ -273,4 +312,165 @@ def build(release) -> dict[str, tuple[str, float, str]]:
         "hostile_surrogate": (fill(release, RIGHT | {"ps01_q1_answer_torch": (
             RIGHT["ps01_q1_answer_torch"] + "\n" + SURROGATE)}), 7, "exact"),
         "hostile_markup": (with_kernel(fill(release, RIGHT), MARKUP_KERNEL), 7, "exact"),
+        # issue 12, items 3-5 and 9: unparseable report lines, fields of the wrong type and a 1 MB
+        # timestamp; a flooded report channel; a FIFO, links and a linked timestamp in the folder.
+        # The tests that ran keep their points and every reason is named.
+        "hostile_malformed": (odd_fields(fill(release, RIGHT, after={"setup": [HUGE_INT_REPORT]})),
+                              7, "exact"),
+        "hostile_report_flood": (fill(release, RIGHT, after={"ps01_q1_tests": [FLOOD_REPORTS]}), 2,
+                                 "exact"),
+        "hostile_folder": (fill(release, RIGHT), 7, "exact"),
+        "hostile_too_many_files": (fill(release, RIGHT), 0, "exact"),
+        "hostile_notebook_fifo": ("", 0, "exact"),
+        "broken_huge_int_json": ('{"nbformat": ' + "9" * 5000 + "}", 0, "exact"),
+        "broken_deep_json": ("[" * 100000 + "]" * 100000, 0, "exact"),
+        "broken_not_utf8": (fill(release, RIGHT).replace("torch_to_numpy", "torch_to_n\udcffumpy"),
+                            0, "exact"),
+    }
+
+
+def odd_fields(text: str) -> str:
+    """Valid JSON with fields of the wrong type: a source as a list of numbers in a markdown cell, a
+    grade_id that is a list (unhashable), metadata that is a string."""
+    nb = json.loads(text)
+    nb["cells"][0]["source"] = [1, 2, 3]
+    nb["cells"].append({"cell_type": "code", "metadata": {"nbgrader": {"grade_id": ["x"]}},
+                        "source": "pass", "outputs": [], "execution_count": None})
+    nb["cells"].append({"cell_type": "markdown", "metadata": "not a dict", "source": "hi"})
+    return json.dumps(nb)
+
+
+def _huge_timestamp(folder):
+    (folder / "timestamp.txt").write_text("2026-11-20 12:00:00" + " " * 2**20 + "UTC")
+
+
+def _links_and_fifo(folder):
+    (folder / "timestamp.txt").unlink()
+    (folder / "timestamp.txt").symlink_to("/usr/share/zoneinfo/Asia/Tokyo")
+    (folder / "shadow").symlink_to("/etc/shadow")
+    os.mkfifo(folder / "pipe")
+
+
+def _too_many_files(folder, count=20_001):
+    data = folder / "data"
+    data.mkdir()
+    for i in range(count):
+        (data / f"{i}.txt").touch()
+
+
+def _notebook_fifo(folder):
+    (folder / "ps01_tensors.ipynb").unlink()
+    os.mkfifo(folder / "ps01_tensors.ipynb")
+
+
+# name -> what is done to the submitted folder after the notebook and timestamp.txt are written
+FOLDERS = {
+    "hostile_malformed": _huge_timestamp,
+    "hostile_folder": _links_and_fifo,
+    "hostile_too_many_files": _too_many_files,
+    "hostile_notebook_fifo": _notebook_fifo,
+}
+
+# folder names that cannot be student ids (item 6, 8): never graded, reported with the reason
+BAD_IDS = ["new\nline", "=HYPERLINK(\"evil.invalid\",\"x\")", "\x1b[31mred\x1b[0m",
+           "@SUM(1+1)", "star*"]
+
+
+# ---- issue 12: attacks graded at the same time as honest neighbours ----------------------------
+# Each prints one line of wall-clock stamps (time.time() is the host's clock in every sandbox), so
+# the test can prove that the honest work happened while the attacks held their resources.
+
+FORK_BOMB = """
+import os, time
+RELEASE = {release!r}
+forked, refused = 0, None
+try:
+    while True:
+        if os.fork() == 0:  # every child holds its process slot until the release time
+            try:
+                time.sleep(max(0.0, RELEASE - time.time()))
+            finally:
+                os._exit(0)
+        forked += 1
+except OSError as err:
+    refused = type(err).__name__
+full = time.time()
+time.sleep(max(0.0, RELEASE - time.time()))
+release = time.time()
+try:
+    while True:
+        os.wait()
+except ChildProcessError:
+    pass
+print(f"ATTACK bomb forked={{forked}} refused={{refused}} full={{full:.3f}} release={{release:.3f}}")
+"""
+
+FILE_FLOOD = """
+import os, time
+RELEASE = {release!r}
+written, part, bytes_error = 0, 0, None
+try:
+    while True:  # 60 MiB files (each file is capped at 64 MiB) until the disk is full
+        with open(f"/tmp/big{{part}}", "wb") as f:
+            for _ in range(60):
+                f.write(bytes(2**20))
+                written += 2**20
+        part += 1
+except OSError as err:
+    bytes_error = err.strerror
+files, files_error = 0, None
+try:
+    os.mkdir("flood")
+    while True:
+        open(f"flood/{{files}}", "w").close()
+        files += 1
+except OSError as err:
+    files_error = err.strerror
+try:
+    open("/dev/shm/flood", "w")
+    shm = "writable"
+except OSError:
+    shm = "refused"
+full = time.time()
+time.sleep(max(0.0, RELEASE - time.time()))
+print(f"ATTACK flood bytes={{written}} ({{bytes_error}}) files={{files}} ({{files_error}}) "
+      f"shm={{shm}} full={{full:.3f}} release={{time.time():.3f}}")
+"""
+
+HONEST_SLEEPER = """
+import subprocess, sys, threading, time
+time.sleep(max(0.0, {wake!r} - time.time()))  # until the attacks are under way
+woke = time.time()
+workers = [threading.Thread(target=time.sleep, args=(0.2,)) for _ in range(32)]
+for w in workers:
+    w.start()
+for w in workers:
+    w.join()
+child = subprocess.run([sys.executable, "-c", "print(6 * 7)"], capture_output=True, text=True)
+print(f"HONEST woke={{woke:.3f}} threads={{len(workers)}} child={{child.stdout.strip()}}")
+"""
+
+
+def without_setup(text: str) -> str:
+    """A student may delete the setup and import cells: the attack then starts the moment the
+    kernel does, from a small process (forking one with both frameworks loaded takes ~0.1 s per
+    child: the bomb would still be forking when its neighbours are done)."""
+    nb = json.loads(text)
+    nb["cells"] = [c for c in nb["cells"] if not any(
+        marker in "".join(c["source"]) for marker in ("env = setup()", "import tensorflow"))]
+    return json.dumps(nb)
+
+
+def concurrent_batch(release_nb, wake: float, release: float) -> dict[str, str]:
+    """A fork bomb, a file flood and two honest submissions that start working at `wake`, while
+    both attacks hold what they took until `release`."""
+    q1 = "ps01_q1_answer_torch"
+    honest = fill(release_nb, RIGHT | {q1: RIGHT[q1] + "\n" + HONEST_SLEEPER.format(wake=wake)})
+    return {
+        "attack_fork_bomb": without_setup(fill(release_nb, RIGHT | {
+            q1: RIGHT[q1] + "\n" + FORK_BOMB.format(release=release)})),
+        "attack_file_flood": without_setup(fill(release_nb, RIGHT | {
+            q1: RIGHT[q1] + "\n" + FILE_FLOOD.format(release=release)})),
+        "honest_neighbour_1": honest,
+        "honest_neighbour_2": honest,
     }

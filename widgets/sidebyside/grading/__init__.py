@@ -3,7 +3,12 @@ execution and out-of-kernel verdicts.
 
 Modules, one idea each:
 
-- `sandbox`  bubblewrap + resource limits around one submission's kernel, and the wall-clock kill;
+- `sandbox`  bubblewrap + resource limits around one submission's kernel, its bounded tmpfs copy of
+             the folder, and the wall-clock kill;
+- `cgroups`  a process, memory and CPU budget per sandbox (a control group, cgroup v1 or v2);
+- `uids`     a uid of its own for every running sandbox (a machine-wide pool);
+- `studentfiles` the grader's own reads in a student's folder: no links, regular files, bounded;
+- `untrusted` student ids checked where they are collected; spreadsheet and terminal escaping;
 - `runner`   the code that runs INSIDE the sandbox: executes the student's cells in an IPython shell,
              then calls the student's functions on inputs it receives, and reports values (never verdicts);
 - `spec`     how an assignment's trusted checks are written (`graded/checks/<assignment>.py`);

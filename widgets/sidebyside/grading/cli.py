@@ -19,6 +19,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
+
 
 def nbgrader(course_dir: Path, *args: str) -> int:
     """Run an nbgrader command in the course directory (its config file is read from there)."""
@@ -78,13 +80,18 @@ def main(argv: list[str] | None = None) -> int:
 
 def autograde(course: Path, args) -> int:
     from sidebyside.grading.gradebook import record, write_markdown_feedback, write_report
-    from sidebyside.grading.grader import find_submissions, grade_all
+    from sidebyside.grading.grader import find_submissions, grade_all, rejected_result
     from sidebyside.grading.notebook import load_assignment
     from sidebyside.grading.sandbox import Limits, SandboxUnavailable
+    from sidebyside.grading.untrusted import terminal_text
 
     assignment = load_assignment(course, args.assignment)
-    submissions = find_submissions(course, args.assignment, args.student)
-    if not submissions:
+    rejected: dict[str, str] = {}
+    submissions = find_submissions(course, args.assignment, args.student, rejected=rejected)
+    for name, problem in rejected.items():
+        print(f"sidebyside grade: not grading the folder {terminal_text(repr(name))}: its name cannot "
+              f"be a student id ({problem}); rename it and grade it again", file=sys.stderr)
+    if not submissions and not rejected:
         print(f"no submissions in {course / 'submitted'}/*/{args.assignment}", file=sys.stderr)
         return 1
     limits = Limits()
@@ -105,46 +112,91 @@ def autograde(course: Path, args) -> int:
             unrecorded.append(result.student)
             result.notes.append(f"result could not be stored: {type(err).__name__}: {err}")
 
-    try:
-        results = grade_all(assignment, submissions, jobs=args.jobs, limits=limits,
-                            progress=not args.no_progress, on_result=on_result)
-    except SandboxUnavailable as err:
-        print(f"sidebyside grade: {err}", file=sys.stderr)
-        return 3
+    results = []
+    if submissions:
+        try:
+            results = grade_all(assignment, submissions, jobs=args.jobs, limits=limits,
+                                progress=not args.no_progress, on_result=on_result)
+        except SandboxUnavailable as err:
+            print(f"sidebyside grade: {err}", file=sys.stderr)
+            return 3
+    results += [rejected_result(assignment, name, problem) for name, problem in rejected.items()]
     report = course / "reports" / f"{args.assignment}.csv"
     write_report(report, results, assignment)
     for r in results:
-        print(f"{r.student:<24} {r.score:>5g}/{r.max_score:<5g} {r.status:<8} "
-              f"{'; '.join(r.notes)[:100]}")
+        print(f"{terminal_text(r.student):<24} {r.score:>5g}/{r.max_score:<5g} {r.status:<8} "
+              f"{terminal_text('; '.join(r.notes))[:100]}")
     print(f"wrote {report}")
     if unrecorded:
-        print(f"sidebyside grade: could not store the results of {', '.join(unrecorded)} "
-              "(see the notes in the report); the others are stored", file=sys.stderr)
+        print(f"sidebyside grade: could not store the results of "
+              f"{terminal_text(', '.join(unrecorded))} (see the notes in the report); the others "
+              "are stored", file=sys.stderr)
         return 1
     return 0
 
 
-def feedback(course: Path, assignment: str, students: list[str] | None) -> int:
-    extra = [f"--student={s}" for s in students] if students else []
-    code = nbgrader(course, "generate_feedback", assignment, "--force", *extra)
-    for md in (course / "autograded").glob(f"*/{assignment}/feedback.md"):
-        student = md.parent.parent.name
-        if students and student not in students:
-            continue
-        target = course / "feedback" / student / assignment
-        target.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(md, target / "feedback.md")
-    if code == 0:
-        from sidebyside.grading.notebook import HIDDEN_BEGIN, load_assignment
+def feedback(course: Path, assignment_name: str, students: list[str] | None) -> int:
+    """nbgrader's HTML feedback, one student at a time (one failure stays one failure), each made
+    only after its autograded notebook passed the hidden-test check; plus our feedback.md."""
+    from sidebyside.grading.notebook import hidden_test_leak, load_assignment
+    from sidebyside.grading.untrusted import id_problem, terminal_text
 
-        hidden = _hidden_lines(load_assignment(course, assignment))
-        for html in (course / "feedback").glob(f"*/{assignment}/*.html"):
-            text = visible_text(html.read_text(errors="replace"))
-            if HIDDEN_BEGIN in text or any(line in text for line in hidden):
-                print(f"refusing to keep {html}: it contains hidden test source", file=sys.stderr)
+    assignment = load_assignment(course, assignment_name)
+    code = 0
+    root = course / "autograded"
+    names = sorted(os.listdir(root)) if root.is_dir() else []
+    for student in names:
+        nb_path = root / student / assignment_name / f"{assignment.notebook_name}.ipynb"
+        if (students and student not in students) or id_problem(student):
+            continue
+        target = course / "feedback" / student / assignment_name
+        md = root / student / assignment_name / "feedback.md"
+        if md.is_file():  # scores and reasons, also for a notebook that could not be read
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(md, target / "feedback.md")
+        if not nb_path.is_file():
+            continue
+        shown = terminal_text(student)
+        leak = hidden_test_leak(assignment, nbformat.read(nb_path, as_version=4))
+        if leak:
+            print(f"refusing to make feedback for {shown}: {leak}", file=sys.stderr)
+            for html in target.glob("*.html"):
                 html.unlink()
-                code = 4
+            code = 4
+            continue
+        outcome = _html_feedback(course, assignment_name, student)
+        if not outcome["success"]:
+            last = (outcome.get("error") or outcome.get("log") or "").strip().splitlines()[-1:]
+            print(f"sidebyside grade: no HTML feedback for {shown}: "
+                  f"{terminal_text(' '.join(last))[:300]}", file=sys.stderr)
+            code = code or 1
     return code
+
+
+def _html_feedback(course: Path, assignment: str, student: str) -> dict:
+    """nbgrader's generate_feedback for ONE student, in this process (what its NbGraderAPI does,
+    without setting up an exchange): {"success": bool, "error"/"log": text}."""
+    import warnings
+
+    from nbgrader.converters import GenerateFeedback
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.utils import capture_log
+    from traitlets.config import Config
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = Config()
+    if (course / "nbgrader_config.py").exists():
+        config.merge(PyFileConfigLoader("nbgrader_config.py", str(course)).load_config())
+    config.CourseDirectory.root = str(course)
+    config.HTMLExporter.template_name = "feedback"
+    coursedir = CourseDirectory(config=config)
+    coursedir.assignment_id, coursedir.student_id = assignment, student
+    app = GenerateFeedback(coursedir=coursedir, config=config)
+    app.force = True
+    with warnings.catch_warnings():
+        # nbgrader's GetGrades triggers SQLAlchemy autoflush warnings (as in `nbgrader` itself)
+        warnings.filterwarnings("ignore", message=".*not in session.*")
+        return capture_log(app)
 
 
 def visible_text(html_text: str) -> str:
@@ -157,23 +209,16 @@ def visible_text(html_text: str) -> str:
 
 def _hidden_lines(assignment) -> list[str]:
     """Distinctive lines of the hidden tests (to prove feedback never contains them)."""
-    from sidebyside.grading.notebook import nbgrader_meta
+    from sidebyside.grading.notebook import hidden_lines
 
-    lines = []
-    for cell in assignment.source_nb.cells:
-        if nbgrader_meta(cell).get("grade_id") not in assignment.tests:
-            continue
-        inside = False
-        for line in cell.source.splitlines():
-            if "BEGIN HIDDEN TESTS" in line:
-                inside = True
-            elif "END HIDDEN TESTS" in line:
-                inside = False
-            elif inside and len(line.strip()) > 25:
-                lines.append(line.strip())
-    return lines
+    return [line for line in hidden_lines(assignment) if len(line) > 25]
 
 
 def export(course: Path, to: Path | None) -> int:
+    from sidebyside.grading.gradebook import make_spreadsheet_safe
+
     target = (to or course / "grades.csv").resolve()
-    return nbgrader(course, "export", f"--to={target}")
+    code = nbgrader(course, "export", f"--to={target}")
+    if code == 0 and target.exists():
+        make_spreadsheet_safe(target)
+    return code

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import html
+import os
 import shutil
 import warnings
 from pathlib import Path
@@ -15,6 +16,7 @@ from traitlets.config.loader import PyFileConfigLoader
 
 from sidebyside.grading.grader import SubmissionResult
 from sidebyside.grading.notebook import Assignment
+from sidebyside.grading.untrusted import spreadsheet_cell
 
 
 def course_settings(course_dir: Path) -> tuple[str, str]:
@@ -29,14 +31,35 @@ def course_settings(course_dir: Path) -> tuple[str, str]:
     return course_id, db_url
 
 
-def _timestamp(submission_dir: Path) -> dt.datetime | None:
-    stamp = Path(submission_dir) / "timestamp.txt"
-    if stamp.is_symlink() or not stamp.is_file():
+MAX_TIMESTAMP_BYTES = 100  # "2026-11-20 12:00:00.000000 UTC" is 30; nbgrader's parser is quadratic
+
+
+def read_timestamp(submission_dir: Path) -> tuple[bytes | None, str | None]:
+    """(the raw bytes of timestamp.txt, None) or (None, why it was ignored); (None, None) if absent.
+    Read without following links and bounded in size before anything parses it."""
+    from sidebyside.grading import studentfiles
+
+    try:
+        fd = studentfiles.open_folder(Path(submission_dir))
+    except studentfiles.StudentFileError as err:
+        return None, str(err)
+    try:
+        return studentfiles.read_bounded(fd, "timestamp.txt", MAX_TIMESTAMP_BYTES), None
+    except studentfiles.StudentFileError as err:
+        if str(err).startswith("there is no"):
+            return None, None
+        return None, f"{err}: ignored, the submission time is unknown"
+    finally:
+        os.close(fd)
+
+
+def _timestamp(raw: bytes | None) -> dt.datetime | None:
+    if raw is None:
         return None
     try:
         from nbgrader.utils import parse_utc
 
-        return parse_utc(stamp.read_text().strip())
+        return parse_utc(raw.decode("utf-8").strip())
     except Exception:  # noqa: BLE001 - a malformed timestamp is the student's file
         return None
 
@@ -51,7 +74,10 @@ def record(course_dir: Path, assignment: Assignment, result: SubmissionResult,
         # nbgrader's own add_submission triggers SQLAlchemy autoflush warnings (it does in autograde too)
         warnings.filterwarnings("ignore", message=".*not in session.*")
         gb.update_or_create_student(result.student)
-        timestamp = _timestamp(submission_dir)
+        raw_stamp, problem = read_timestamp(submission_dir)
+        if problem:
+            result.notes.append(problem)
+        timestamp = _timestamp(raw_stamp)
         kwargs = {"timestamp": timestamp} if timestamp else {}
         gb.update_or_create_submission(assignment.name, result.student, **kwargs)
         for gid, outcome in result.outcomes.items():
@@ -72,9 +98,8 @@ def record(course_dir: Path, assignment: Assignment, result: SubmissionResult,
     out.mkdir(parents=True)
     if result.feedback_nb is not None:
         nbformat.write(result.feedback_nb, out / f"{assignment.notebook_name}.ipynb")
-    stamp = Path(submission_dir) / "timestamp.txt"
-    if stamp.is_file() and not stamp.is_symlink():
-        shutil.copyfile(stamp, out / "timestamp.txt")
+    if raw_stamp is not None and timestamp is not None:
+        (out / "timestamp.txt").write_bytes(raw_stamp)
 
 
 def write_report(path: Path, results: list[SubmissionResult], assignment: Assignment) -> None:
@@ -85,7 +110,15 @@ def write_report(path: Path, results: list[SubmissionResult], assignment: Assign
         writer = csv.DictWriter(f, fieldnames=fields)
         writer.writeheader()
         for result in results:
-            writer.writerow(result.row())
+            writer.writerow({k: spreadsheet_cell(v) for k, v in result.row().items()})
+
+
+def make_spreadsheet_safe(path: Path) -> None:
+    """Rewrite a CSV (nbgrader's grades.csv) so that no cell is evaluated as a formula."""
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    with open(path, "w", newline="") as f:
+        csv.writer(f).writerows([[spreadsheet_cell(v) for v in row] for row in rows])
 
 
 def write_markdown_feedback(course_dir: Path, result: SubmissionResult) -> Path:

@@ -1,9 +1,11 @@
 """Grade submissions: sandboxed execution, verdicts in this (trusted) process, nbgrader's gradebook.
 
-One submission:
-1. its folder is copied to a private work folder (the original is never touched);
-2. the notebook is read against the source (`notebook.plan_submission`): structure problems become notes;
-3. the runner executes it in the sandbox and reports values at each test position;
+One submission (`grade_submission`, the unit a cluster worker runs too):
+1. its folder is opened without following links and the notebook is read from it, bounded in size
+   (`studentfiles`); nothing else there is opened by this process;
+2. the notebook is read against the source (`notebook.plan_from_bytes`): structure problems become notes;
+3. the runner executes it in a sandbox of its own (which copies the folder into its bounded tmpfs;
+   the original is never touched) and reports values at each test position;
 4. here, each test's `verify` compares those values with references computed here, on the fresh
    inputs drawn here for this run; stderr never matters; a missing, duplicated or malformed report
    fails that test with a reason;
@@ -12,17 +14,17 @@ One submission:
 
 Many submissions: a thread pool of `jobs` workers (each waits on its own sandbox process; `pin=True`
 pins each to one core), a progress bar on stderr, gradebook writes serialised in the calling thread.
+Where sandboxes cannot get separate budgets (no control groups), `jobs` becomes 1, with the reason.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
 import json
+import math
 import os
 import secrets
-import shutil
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,11 +32,14 @@ from pathlib import Path
 import nbformat
 import numpy as np
 
-from sidebyside.grading.notebook import Assignment, Plan, feedback_notebook, plan_submission
+from sidebyside.grading import studentfiles
+from sidebyside.grading.notebook import Assignment, Plan, feedback_notebook, plan_from_bytes
 from sidebyside.grading.runner import MARK
 from sidebyside.grading.sandbox import Limits, Sandbox
+from sidebyside.grading.untrusted import id_problem, terminal_text
 
 MAX_NOTEBOOK_BYTES = 64 * 2**20  # read in this (trusted) process: bound it
+MAX_REPORT_TEXT = 20_000  # characters of one cell's captured output kept for the feedback
 
 
 @dataclass
@@ -57,7 +62,7 @@ class SubmissionResult:
     max_score: float
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-    status: str = "graded"  # graded | invalid | timeout | died
+    status: str = "graded"  # graded | invalid | timeout | died | flooded
     seconds: float = 0.0
     feedback_nb: nbformat.NotebookNode | None = None
 
@@ -71,22 +76,56 @@ class SubmissionResult:
 
 def parse_reports(stdout: bytes, nonce: str) -> tuple[list[dict], int]:
     """The runner's report lines carrying this run's nonce; other lines are ignored.
-    Returns (reports, number of unreadable marked lines)."""
+    Returns (reports, number of unreadable marked lines). Every line is the sandbox's claim: one
+    that is not JSON, holds an integer too long to convert, nests too deeply or has fields of the
+    wrong type is counted as unreadable, never raised."""
     prefix = f"{MARK}{nonce} "
     reports, bad = [], 0
     for line in stdout.decode("utf-8", errors="replace").splitlines():
         if not line.startswith(prefix):
             continue
         try:
-            obj = json.loads(line[len(prefix):])
-        except json.JSONDecodeError:
+            report = clean_report(scrub(json.loads(line[len(prefix):])))
+        except (ValueError, RecursionError, TypeError):
+            report = None
+        if report is None:
             bad += 1
-            continue
-        if isinstance(obj, dict):
-            reports.append(scrub(obj))
         else:
-            bad += 1
+            reports.append(report)
     return reports, bad
+
+
+def clean_report(obj) -> dict | None:
+    """A report with the fields the grader reads checked and normalised, or None if malformed."""
+    if not isinstance(obj, dict) or obj.get("kind") not in ("start", "cell", "probe", "done"):
+        return None
+    out = {"kind": obj["kind"]}
+    error = obj.get("error")
+    if error is not None:
+        if not isinstance(error, dict):
+            return None
+        out["error"] = {"ename": str(error.get("ename"))[:200],
+                        "evalue": str(error.get("evalue"))[:2000]}
+    else:
+        out["error"] = None
+    if obj["kind"] == "cell":
+        index = obj.get("index")
+        if not isinstance(index, int) or isinstance(index, bool):
+            return None
+        out["index"] = index
+        for key in ("stdout", "stderr"):
+            value = obj.get(key)
+            out[key] = value[:MAX_REPORT_TEXT] if isinstance(value, str) else ""
+    elif obj["kind"] == "probe":
+        if not isinstance(obj.get("grade_id"), str):
+            return None
+        out["grade_id"] = obj["grade_id"]
+        out["result"] = obj.get("result")
+    seconds = obj.get("seconds")
+    if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) \
+            and math.isfinite(seconds):
+        out["seconds"] = float(seconds)
+    return out
 
 
 def scrub(value):
@@ -105,44 +144,47 @@ def scrub(value):
 
 def grade_submission(assignment: Assignment, student: str, submission_dir: Path,
                      sandbox: Sandbox, cpu: int | None = None) -> SubmissionResult:
+    """Grade one submission folder in a sandbox of its own and return its result (never raises for
+    anything the submission contains). The gradebook is not touched: the caller records results."""
     start = time.monotonic()
     result = SubmissionResult(student, assignment.name, 0.0, assignment.max_score)
-    nb_path = Path(submission_dir) / f"{assignment.notebook_name}.ipynb"
-    folder = Path(submission_dir)
-    if folder.is_symlink() or folder.parent.is_symlink() or nb_path.is_symlink() \
-            or not nb_path.is_file():
-        # a link could point at the instructor's source notebook: this process must not follow it
-        result.status = "invalid"
-        result.notes.append(f"no {nb_path.name} in the submission (or it is a symbolic link)")
-        _fail_all(result, assignment, "not graded: the notebook is missing")
-        return result
-    if nb_path.stat().st_size > MAX_NOTEBOOK_BYTES:
-        result.status = "invalid"
-        result.notes.append(f"{nb_path.name} is larger than {MAX_NOTEBOOK_BYTES // 2**20} MiB")
-        _fail_all(result, assignment, "not graded: the notebook is too large")
-        return result
-    workdir = Path(tempfile.mkdtemp(prefix="sbs-grade-"))
+    name = f"{assignment.notebook_name}.ipynb"
     try:
-        sub = workdir / "work"
-        shutil.copytree(submission_dir, sub, symlinks=True)
-        plan = plan_submission(sub / nb_path.name, assignment)
+        folder_fd = studentfiles.open_folder(Path(submission_dir))
+    except studentfiles.StudentFileError as err:
+        # a link could point at the instructor's source: this process never follows one
+        return _invalid(result, assignment, str(err), "the notebook is missing", start)
+    try:
+        try:
+            data = studentfiles.read_bounded(folder_fd, name, MAX_NOTEBOOK_BYTES)
+        except studentfiles.StudentFileError as err:
+            return _invalid(result, assignment, f"{err} (the notebook must be a plain file)",
+                            "the notebook is missing or unreadable", start)
+        plan = plan_from_bytes(data, assignment)
         result.notes += plan.notes
         if plan.fatal:
-            result.status = "invalid"
-            result.notes.insert(0, plan.fatal)
-            _fail_all(result, assignment, "not graded: " + plan.fatal)
+            _invalid(result, assignment, plan.fatal, plan.fatal, start)
             result.feedback_nb = feedback_notebook(assignment, plan, {}, result.outcomes,
                                                    result.notes)
             return result
-        _execute_and_judge(assignment, plan, result, sub, sandbox, cpu)
+        _execute_and_judge(assignment, plan, result, Path(submission_dir), folder_fd, sandbox, cpu)
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-        result.seconds = time.monotonic() - start
+        os.close(folder_fd)
+        result.seconds = time.monotonic() - start  # includes the sandbox's cleanup
     return result
 
 
-def _execute_and_judge(assignment: Assignment, plan: Plan, result: SubmissionResult, sub: Path,
-                       sandbox: Sandbox, cpu: int | None) -> None:
+def _invalid(result: SubmissionResult, assignment: Assignment, note: str, reason: str,
+             start: float) -> SubmissionResult:
+    result.status = "invalid"
+    result.notes.insert(0, note)
+    _fail_all(result, assignment, "not graded: " + reason)
+    result.seconds = time.monotonic() - start
+    return result
+
+
+def _execute_and_judge(assignment: Assignment, plan: Plan, result: SubmissionResult, folder: Path,
+                       folder_fd: int, sandbox: Sandbox, cpu: int | None) -> None:
     nonce = secrets.token_hex(16)
     rng = np.random.default_rng(secrets.randbits(128))
     inputs = {}
@@ -153,38 +195,60 @@ def _execute_and_judge(assignment: Assignment, plan: Plan, result: SubmissionRes
             inputs[step["grade_id"]] = check.inputs(rng)
             step = step | {"source": check.probe, "inputs": inputs[step["grade_id"]]}
         steps.append(step)
-    job = {"nonce": nonce, "steps": steps, "cell_seconds": sandbox.limits.cell_seconds, "cpu": cpu}
-    run = sandbox.run(sub, [sandbox.python, "-m", "sidebyside.grading.runner"],
-                      stdin=json.dumps(job).encode())
+    job = {"nonce": nonce, "steps": steps, "cell_seconds": sandbox.limits.cell_seconds, "cpu": cpu,
+           "max_text": MAX_REPORT_TEXT}
+    run = sandbox.run(folder, [sandbox.python, "-m", "sidebyside.grading.runner"],
+                      stdin=json.dumps(job).encode(), folder_fd=folder_fd)
     reports, bad = parse_reports(run.stdout, nonce)
-    cells = {r.get("index"): r for r in reports if r.get("kind") == "cell"}
+    cells = {r["index"]: r for r in reports if r["kind"] == "cell"}
     probes: dict[str, list[dict]] = {}
     for r in reports:
-        if r.get("kind") == "probe":
-            probes.setdefault(str(r.get("grade_id")), []).append(r)
-    finished = any(r.get("kind") == "done" for r in reports)
+        if r["kind"] == "probe":
+            probes.setdefault(r["grade_id"], []).append(r)
+    started = any(r["kind"] == "start" for r in reports)
+    finished = any(r["kind"] == "done" for r in reports)
+    limits = sandbox.limits
     if bad:
         result.notes.append(f"{bad} unreadable report line(s) were ignored")
-    if run.timed_out:
+    if run.setup_error and not started:
+        result.status = "invalid"
+        full = "No space left" in run.setup_error
+        stop = (f"the submitted folder does not fit in the sandbox's {limits.disk_bytes / 2**20:g} MiB "
+                f"and {limits.disk_inodes} files" if full else
+                f"the submitted folder could not be copied into the sandbox "
+                f"({run.setup_error[:200]})")
+        result.notes.insert(0, stop + "; nothing ran")
+    elif run.flooded:
+        result.status = "flooded"
+        stop = (f"the notebook wrote more than {limits.report_bytes / 2**20:g} MiB to the grader's "
+                "report channel and was stopped there")
+        result.notes.insert(0, stop + "; tests not reported before that score 0")
+    elif run.timed_out:
         result.status = "timeout"
-        stop = (f"the notebook ran past the {sandbox.limits.wall_seconds:g} s limit for the whole "
+        stop = (f"the notebook ran past the {limits.wall_seconds:g} s limit for the whole "
                 "notebook and was stopped")
         result.notes.insert(0, stop + "; tests not reached score 0")
     elif not finished:
         result.status = "died"
-        stop = (f"the kernel stopped before the end (exit code {run.returncode}: os._exit, a crash "
-                "or a resource limit)")
+        cause = _death_cause(run, limits)
+        stop = f"the kernel stopped before the end ({cause})"
         result.notes.insert(0, stop + "; tests not reached score 0")
     else:
         stop = ""
+    if run.events.get("process_limit"):
+        result.notes.append(f"the notebook reached its limit of {limits.processes} processes and "
+                            "threads: starting more failed")
+    if run.events.get("oom_kill") and "out of memory" not in stop:
+        result.notes.append(f"a process of the notebook was killed for memory (limit "
+                            f"{limits.memory_bytes / 2**30:g} GiB for all its processes and files)")
     for report in cells.values():
-        err = report.get("error") or {}
+        err = report["error"] or {}
         if err.get("ename") == "CellTimeout":
-            result.notes.append(f"cell {report.get('index')} ran past the "
-                                f"{sandbox.limits.cell_seconds:g} s cell limit and was interrupted")
+            result.notes.append(f"cell {report['index']} ran past the "
+                                f"{limits.cell_seconds:g} s cell limit and was interrupted")
         elif err.get("ename") == "MemoryError":
-            result.notes.append(f"cell {report.get('index')} ran out of memory (limit "
-                                f"{sandbox.limits.memory_bytes / 2**30:g} GiB)")
+            result.notes.append(f"cell {report['index']} ran out of memory (limit "
+                                f"{limits.memory_bytes / 2**30:g} GiB)")
     for gid, points in assignment.tests.items():
         got = probes.get(gid, [])
         if not got:
@@ -193,15 +257,25 @@ def _execute_and_judge(assignment: Assignment, plan: Plan, result: SubmissionRes
         elif len(got) > 1:
             outcome = Outcome(gid, points, 0.0, "more than one result was reported for this test "
                               "(tampering?)")
-        elif got[0].get("error"):
+        elif got[0]["error"]:
             err = got[0]["error"]
-            outcome = Outcome(gid, points, 0.0, f"calling your code raised {err.get('ename')}: "
-                              f"{str(err.get('evalue'))[:300]}")
+            outcome = Outcome(gid, points, 0.0, f"calling your code raised {err['ename']}: "
+                              f"{err['evalue'][:300]}")
         else:
             outcome = _verify(assignment, gid, points, inputs.get(gid), got[0].get("result"))
         result.outcomes[gid] = outcome
     result.score = float(sum(o.score for o in result.outcomes.values()))
     result.feedback_nb = feedback_notebook(assignment, plan, cells, result.outcomes, result.notes)
+
+
+def _death_cause(run, limits: Limits) -> str:
+    if run.events.get("oom_kill"):
+        return (f"out of memory: the sandbox's limit is {limits.memory_bytes / 2**30:g} GiB for all "
+                "its processes and files")
+    code = run.returncode
+    if code is not None and code < 0:
+        return f"killed by signal {-code}: a crash or a resource limit"
+    return f"exit code {code}: os._exit, a crash or a resource limit"
 
 
 def _verify(assignment: Assignment, gid: str, points: float, inputs, value) -> Outcome:
@@ -226,13 +300,38 @@ def _fail_all(result: SubmissionResult, assignment: Assignment, message: str) ->
 
 
 def find_submissions(course_dir: Path, assignment: str, students: list[str] | None = None,
-                     submitted: Path | None = None) -> dict[str, Path]:
+                     submitted: Path | None = None,
+                     rejected: dict[str, str] | None = None) -> dict[str, Path]:
+    """Student id -> submission folder. Folder names that cannot be student ids (control
+    characters, path separators, a leading = + - @ ...: `untrusted.id_problem`) are left out; pass a
+    dict as `rejected` to receive them with the reason."""
     root = Path(submitted) if submitted else Path(course_dir) / "submitted"
     found = {}
-    for folder in sorted(root.glob(f"*/{assignment}")):
-        if folder.is_dir() and (students is None or folder.parent.name in students):
-            found[folder.parent.name] = folder
+    try:
+        entries = sorted(os.listdir(root))
+    except FileNotFoundError:
+        return found
+    for name in entries:
+        folder = root / name / assignment
+        if not folder.is_dir() or (students is not None and name not in students):
+            continue
+        problem = id_problem(name)
+        if problem:
+            if rejected is not None:
+                rejected[name] = problem
+            continue
+        found[name] = folder
     return found
+
+
+def rejected_result(assignment: Assignment, student: str, problem: str) -> SubmissionResult:
+    """The report row of a folder whose name cannot be a student id (it is never graded)."""
+    result = SubmissionResult(terminal_text(student), assignment.name, 0.0, assignment.max_score,
+                              status="invalid")
+    result.notes.append(f"not graded: the folder name cannot be a student id: {problem}; rename it "
+                        "(e.g. to the student's login) and grade it again")
+    _fail_all(result, assignment, "not graded: invalid student id")
+    return result
 
 
 class Progress:
@@ -247,8 +346,9 @@ class Progress:
         width = 30
         filled = int(width * self.done / max(self.total, 1))
         rate = self.done / max(time.monotonic() - self.start, 1e-9) * 60
+        label = terminal_text(label)[:30]
         self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} "
-                          f"{rate:5.1f}/min  {label[:30]:<30}")
+                          f"{rate:5.1f}/min  {label:<30}")
         if self.done == self.total:
             self.stream.write("\n")
         self.stream.flush()
@@ -258,11 +358,16 @@ def grade_all(assignment: Assignment, submissions: dict[str, Path], jobs: int | 
               limits: Limits | None = None, progress: bool = True, on_result=None,
               pin: bool = False) -> list[SubmissionResult]:
     """Grade every submission in parallel; `on_result(result)` runs in the calling thread."""
-    from sidebyside.grading.sandbox import check_available
+    from sidebyside.grading.sandbox import check_available, isolation
 
     sandbox = Sandbox(limits or Limits())
     check_available(sandbox)
     jobs = max(1, jobs or len(os.sched_getaffinity(0)))
+    layout, why = isolation()
+    if layout is None and jobs > 1:
+        print(f"sidebyside grade: grading with --jobs 1: sandboxes cannot get separate process and "
+              f"memory budgets here ({why})", file=sys.stderr)
+        jobs = 1
     cpus = sorted(os.sched_getaffinity(0))
     bar = Progress(len(submissions), progress)
     results = []

@@ -111,11 +111,23 @@ class Plan:
 
 
 def plan_submission(path: Path, assignment: Assignment) -> Plan:
+    """The plan for a notebook file (the grader itself reads student files with `studentfiles`)."""
+    return plan_from_bytes(Path(path).read_bytes(), assignment)
+
+
+def plan_from_bytes(data: bytes, assignment: Assignment) -> Plan:
     plan = Plan()
     try:
-        raw = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        plan.fatal = f"the submitted file is not a readable notebook (invalid JSON: {err})"
+        # JSON escapes can still smuggle lone surrogates in ("\\udcff"): they would crash writing
+        # the feedback later, so every string is made valid here
+        raw = _valid_text(json.loads(data.decode("utf-8"), object_hook=_valid_keys))
+    except UnicodeDecodeError as err:
+        plan.fatal = f"the submitted file is not a readable notebook (not UTF-8 text: {err.reason})"
+        return plan
+    except (ValueError, RecursionError) as err:  # JSONDecodeError, huge integers, deep nesting
+        kind = "invalid JSON" if isinstance(err, json.JSONDecodeError) else \
+            "JSON nested too deeply" if isinstance(err, RecursionError) else "unreadable JSON"
+        plan.fatal = f"the submitted file is not a readable notebook ({kind}: {str(err)[:200]})"
         return plan
     if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
         plan.fatal = "the submitted file is not a notebook (no list of cells)"
@@ -141,8 +153,9 @@ def plan_submission(path: Path, assignment: Assignment) -> Plan:
             plan.notes.append(f"cell {position} is not a cell object: skipped")
             continue
         gid = nbgrader_meta(cell).get("grade_id")
+        gid = gid if isinstance(gid, str) else None  # a list here would not even be hashable
         source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else str(source)
+        source = "".join(map(str, source)) if isinstance(source, list) else str(source)
         ctype = cell.get("cell_type")
         if gid in assignment.tests:
             seen[gid] = seen.get(gid, 0) + 1
@@ -182,6 +195,20 @@ def plan_submission(path: Path, assignment: Assignment) -> Plan:
     return plan
 
 
+def _valid_text(value):
+    if isinstance(value, str):
+        return value.encode("utf-8", errors="replace").decode("utf-8")
+    if isinstance(value, list):
+        return [_valid_text(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _valid_text(v) for k, v in value.items()}
+    return value
+
+
+def _valid_keys(obj: dict) -> dict:
+    return {_valid_text(k): v for k, v in obj.items()}
+
+
 def _probe_step(gid: str) -> dict:
     return {"kind": "probe", "grade_id": gid}
 
@@ -211,8 +238,48 @@ def feedback_notebook(assignment: Assignment, plan: Plan, cell_reports: dict[int
     if notes:
         # notes quote submission text (kernel names, error messages): escape it, never render it
         text = "**Notes from the autograder**\n\n" + "\n".join(f"- {html.escape(n)}" for n in notes)
-        nb.cells.insert(1, nbformat.v4.new_markdown_cell(text))
+        cell = nbformat.v4.new_markdown_cell(text)
+        cell.metadata[NOTES_KEY] = True
+        nb.cells.insert(1, cell)
     return nb
+
+
+NOTES_KEY = "sidebyside_autograder_notes"  # marks the notes cell (student text, escaped)
+
+
+def hidden_lines(assignment: Assignment) -> list[str]:
+    """The lines of the hidden tests that are secret: in a hidden block of the source notebook and
+    nowhere in the student version."""
+    public = {line.strip() for cell in assignment.release_notebook().cells
+              for line in str(cell.source).splitlines()}
+    lines = []
+    for cell in assignment.source_nb.cells:
+        if nbgrader_meta(cell).get("grade_id") not in assignment.tests:
+            continue
+        inside = False
+        for line in cell.source.splitlines():
+            if "BEGIN HIDDEN TESTS" in line:
+                inside = True
+            elif "END HIDDEN TESTS" in line:
+                inside = False
+            elif inside and line.strip() and line.strip() not in public:
+                lines.append(line.strip())
+    return lines
+
+
+def hidden_test_leak(assignment: Assignment, nb: nbformat.NotebookNode) -> str | None:
+    """Why a feedback notebook would show hidden tests, or None. Only the cells the INSTRUCTOR's
+    side wrote are inspected (everything but the answers and the notes): text a student typed can
+    never trigger it, so the check tells a student nothing about the hidden tests."""
+    secret = set(hidden_lines(assignment))
+    for position, cell in enumerate(nb.cells):
+        if nbgrader_meta(cell).get("grade_id") in assignment.answers or cell.metadata.get(NOTES_KEY):
+            continue
+        lines = {line.strip() for line in str(cell.source).splitlines()}
+        if "BEGIN HIDDEN TESTS" in str(cell.source) or lines & secret:
+            return (f"cell {position} contains hidden test source (is release/ generated from the "
+                    "current source? run `sidebyside grade generate`)")
+    return None
 
 
 def _outputs(report: dict) -> list:

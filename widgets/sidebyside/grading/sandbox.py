@@ -3,16 +3,28 @@
 What the sandboxed process sees (an allow-list, not a deny-list):
 - the system's /usr (read-only), the Python installation and the virtualenv (read-only), the
   `sidebyside` package source (read-only: an editable install points there);
-- its own copy of the submission folder, the only writable place on disk, mounted at /submission;
-- a private /tmp (tmpfs), /proc of its own pid namespace, a minimal /dev.
+- a COPY of the submission folder at /submission and a private /tmp: both live in one tmpfs of its
+  own, bounded in bytes and in files (inodes), the only writable places;
+- /proc of its own pid namespace, a minimal /dev (nothing in it writable).
 Nothing else of the repository exists in there: no graded/source, no gradebook, no other submission,
-no checks. No network (its own empty network namespace). It runs as the unprivileged user `nobody`
-(so RLIMIT_NPROC counts only sandboxes) with no capabilities and no_new_privs (bubblewrap sets it).
+no checks. No network (its own empty network namespace). It runs as a uid of its own (`uids.py`), with
+no capabilities and no_new_privs (bubblewrap sets it).
 
-Limits: address space, CPU seconds, processes/threads, file size, open files (prlimit), plus a wall-clock
-limit for the WHOLE run enforced from outside: the sandbox's process group is killed, and because the
-sandbox has its own pid namespace, every process in it (including ones that called setsid() to escape
-the group) dies with it; --die-with-parent covers a crashed grader.
+The copy is made INSIDE the sandbox, before any student code runs: the original folder is bound
+read-only (by file descriptor, opened without following links), a short root shell in the sandbox's
+own mount namespace mounts the bounded tmpfs, copies the folder without following links (FIFOs and
+links are copied as what they are), hands it to the sandbox's uid, hides the original and drops to
+that uid. So the grader's process never opens a student's file there, a folder too big for the
+budget fails with a reason, and cleanup is the kernel freeing the tmpfs when the sandbox ends (its
+time counted as the submission's).
+
+Limits: per process (prlimit) address space, CPU seconds, processes, file size, open files; per
+sandbox (a control group of its own, `cgroups.py`) processes+threads, memory (files in its tmpfs
+included) and a fair CPU share; the tmpfs's bytes and inodes; the report channel's size (the sandbox
+is stopped when it floods it); and a wall-clock limit for the WHOLE run enforced from outside: the
+sandbox's process group is killed, and because the sandbox has its own pid namespace, every process in
+it (including ones that called setsid() to escape the group) dies with it; --die-with-parent covers a
+crashed grader. Where no control group can be made, sandboxes run one at a time (`isolation()`).
 """
 
 from __future__ import annotations
@@ -28,8 +40,43 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-NOBODY = 65534
+from sidebyside.grading import cgroups, uids
+
 MOUNT_POINT = "/submission"
+SETUP_FAILED = 97  # exit status of the sandbox's setup shell when the folder cannot be copied in
+SETUP_TAG = "sidebyside-sandbox-setup: "
+
+# Runs as root inside the sandbox's own mount and pid namespaces, before any student code exists.
+# $1 bytes, $2 inodes, $3 uid; then the command to exec as that uid.
+SETUP_SHELL = r"""
+size=$1 inodes=$2 uid=$3
+shift 3
+fail() { printf 'sidebyside-sandbox-setup: %s\n' "$1" >&2; exit 97; }
+mount -t tmpfs -o "size=$size,nr_inodes=$inodes,mode=0755,nosuid,nodev" sandbox /.rw \
+  || fail "cannot mount the sandbox's tmpfs"
+mkdir /.rw/submission /.rw/tmp && chmod 1777 /.rw/tmp || fail "cannot prepare the tmpfs"
+errors=$(cp -RP --preserve=mode,timestamps /.submitted/. /.rw/submission/ 2>&1) \
+  || fail "copy: $(printf '%s' "$errors" | head -c 300)"
+chown -R -h "$uid:$uid" /.rw/submission || fail "cannot hand the copy to the sandbox user"
+mount --bind /.rw/submission /submission && mount --bind /.rw/tmp /tmp && umount /.rw \
+  && umount /.submitted && cd /submission || fail "cannot mount the copy"
+exec "$@"
+"""
+
+# Runs on the host: puts itself (and so the whole sandbox) into the sandbox's control groups.
+JOIN_SHELL = r"""
+n=$1
+shift
+while [ "$n" -gt 0 ]; do
+  echo $$ > "$1" || exit 125
+  shift
+  n=$((n - 1))
+done
+exec "$@"
+"""
+JOIN_FAILED = 125
+
+_unisolated = threading.Lock()  # held by every sandbox run where no control group can be made
 
 
 class SandboxUnavailable(RuntimeError):
@@ -40,12 +87,15 @@ class SandboxUnavailable(RuntimeError):
 class Limits:
     wall_seconds: float = 180.0  # the whole notebook, enforced from outside
     cell_seconds: float = 60.0  # each cell and each probe, enforced inside (SIGALRM)
-    memory_bytes: int = 6 * 2**30  # RLIMIT_AS: torch+TF map about 2 GiB of address space
+    memory_bytes: int = 6 * 2**30  # each process's address space (RLIMIT_AS: torch+TF map about
+    #                               2 GiB) and, where control groups exist, the whole sandbox's memory
     cpu_seconds: int = 600  # RLIMIT_CPU
-    processes: int = 1024  # RLIMIT_NPROC for uid nobody, threads included (shared by sandboxes)
+    processes: int = 1024  # processes and threads of the sandbox (pids.max and its uid's RLIMIT_NPROC)
     file_bytes: int = 64 * 2**20  # RLIMIT_FSIZE
     open_files: int = 1024  # RLIMIT_NOFILE
-    tmp_bytes: int = 256 * 2**20  # size of the private /tmp
+    disk_bytes: int = 512 * 2**20  # the sandbox's tmpfs (/submission + /tmp): bytes...
+    disk_inodes: int = 20_000  # ...and files, folders and links
+    report_bytes: int = 32 * 2**20  # the report channel (stdout); the sandbox is stopped past it
 
 
 @dataclass
@@ -54,8 +104,26 @@ class SandboxResult:
     stdout: bytes
     stderr: bytes
     timed_out: bool
-    seconds: float
-    truncated: bool = False
+    seconds: float  # including the cleanup of everything the sandbox left behind
+    truncated: bool = False  # stdout or stderr went past its cap
+    flooded: bool = False  # stdout went past limits.report_bytes: the sandbox was stopped there
+    setup_error: str | None = None  # the submitted folder could not be copied into the sandbox
+    events: dict[str, int] = field(default_factory=dict)  # cgroups.Group.events()
+    uid: int | None = None
+
+
+_isolation: tuple[cgroups.Layout | None, str] | None = None
+
+
+def isolation() -> tuple[cgroups.Layout | None, str]:
+    """Whether concurrent sandboxes get separate process and memory budgets here, and how (or why
+    not: then every sandbox run in this process waits for the previous one)."""
+    global _isolation
+    if _isolation is None:
+        _isolation = cgroups.detect()
+        if _isolation[0] is not None:
+            cgroups.remove_stale(_isolation[0])
+    return _isolation
 
 
 @dataclass
@@ -83,7 +151,7 @@ class Sandbox:
             out.append(p)
         return out
 
-    def argv(self, workdir: Path, command: list[str], env: dict[str, str]) -> list[str]:
+    def argv(self, folder_fd: int, command: list[str], env: dict[str, str], uid: int) -> list[str]:
         bwrap = shutil.which("bwrap")
         if bwrap is None:
             raise SandboxUnavailable(
@@ -107,10 +175,9 @@ class Sandbox:
         for etc in ("/etc/fonts", "/etc/ld.so.cache", "/etc/localtime", "/etc/passwd", "/etc/group"):
             if os.path.exists(etc):
                 argv += ["--ro-bind", etc, etc]
-        argv += ["--proc", "/proc", "--dev", "/dev"]
-        argv += ["--perms", "1777", "--size", str(lim.tmp_bytes), "--tmpfs", "/tmp"]
+        argv += ["--proc", "/proc", "--dev", "/dev", "--dir", "/tmp", "--dir", "/.rw"]
         for path in self._python_paths():
-            # parents created by bwrap get mode 0755 so that `nobody` can traverse them (e.g. /root)
+            # parents created by bwrap get mode 0755 so that the sandbox's uid can traverse them
             parents = []
             parent = os.path.dirname(path)
             while parent not in ("/", ""):
@@ -119,11 +186,14 @@ class Sandbox:
             for parent in reversed(parents):
                 argv += ["--perms", "0755", "--dir", parent]
             argv += ["--ro-bind", path, path]
-        argv += ["--bind", str(workdir), MOUNT_POINT, "--chdir", MOUNT_POINT, "--clearenv"]
+        argv += ["--ro-bind-fd", str(folder_fd), "/.submitted", "--dir", MOUNT_POINT,
+                 "--chdir", "/", "--clearenv"]
         for key, value in env.items():
             argv += ["--setenv", key, value]
         argv += [
             "--",
+            "/bin/sh", "-c", SETUP_SHELL, "sandbox-setup",
+            str(lim.disk_bytes), str(lim.disk_inodes), str(uid),
             "/usr/bin/prlimit",
             f"--as={lim.memory_bytes}",
             f"--cpu={lim.cpu_seconds}",
@@ -132,7 +202,7 @@ class Sandbox:
             f"--nofile={lim.open_files}",
             "--core=0",
             "--",
-            "/usr/bin/setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+            "/usr/bin/setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
             "--inh-caps=-all", "--bounding-set=-all",
             "--",
         ]
@@ -160,23 +230,48 @@ class Sandbox:
             "KMP_WARNINGS": "0",
         }
 
-    def run(self, workdir: Path, command: list[str], stdin: bytes = b"",
-            env: dict[str, str] | None = None, max_output: int = 32 * 2**20) -> SandboxResult:
-        """Run `command` in the sandbox with `workdir` as its only writable folder."""
-        workdir = Path(workdir)
-        os.chown(workdir, NOBODY, NOBODY)
-        for root, dirs, files in os.walk(workdir):
-            for name in dirs + files:
-                os.lchown(os.path.join(root, name), NOBODY, NOBODY)
-        full_env = self.base_env() | (env or {})
-        argv = self.argv(workdir, command, full_env)
+    def run(self, folder: Path, command: list[str], stdin: bytes = b"",
+            env: dict[str, str] | None = None, folder_fd: int | None = None) -> SandboxResult:
+        """Run `command` in the sandbox, in a bounded writable copy of `folder` (the original is
+        never written). `folder_fd`: the folder already opened with `studentfiles.open_folder`."""
+        layout, _ = isolation()
+        own_fd = None
+        if folder_fd is None:
+            own_fd = folder_fd = os.open(folder, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW
+                                         | os.O_CLOEXEC)
+        serial = _unisolated if layout is None else None
+        try:
+            if serial:
+                serial.acquire()
+            with uids.borrowed_uid() as uid:
+                return self._run(folder_fd, command, stdin, env, uid, layout)
+        finally:
+            if serial:
+                serial.release()
+            if own_fd is not None:
+                os.close(own_fd)
+
+    def _run(self, folder_fd: int, command: list[str], stdin: bytes, env: dict[str, str] | None,
+             uid: int, layout: cgroups.Layout | None) -> SandboxResult:
+        lim = self.limits
+        argv = self.argv(folder_fd, command, self.base_env() | (env or {}), uid)
+        group = cgroups.create(layout, lim.processes, lim.memory_bytes) if layout else None
+        if group:
+            argv = ["/bin/sh", "-c", JOIN_SHELL, "sandbox-join", str(len(group.procs_files)),
+                    *group.procs_files, *argv]
         start = time.monotonic()
-        proc = subprocess.Popen(
-            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            start_new_session=True, env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
-        )
+        try:
+            proc = subprocess.Popen(
+                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                start_new_session=True, pass_fds=(folder_fd,),
+                env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+            )
+        except OSError:
+            if group:
+                group.remove()
+            raise
         chunks: dict[str, list[bytes]] = {"out": [], "err": []}
-        truncated = {"flag": False}
+        flags = {"truncated": False, "flooded": False}
 
         def drain(stream, key, cap):
             size = 0
@@ -186,11 +281,15 @@ class Sandbox:
                     break
                 if size < cap:
                     chunks[key].append(block[: cap - size])
-                    truncated["flag"] |= size + len(block) > cap
+                if size + len(block) > cap:
+                    flags["truncated"] = True
+                    if key == "out" and not flags["flooded"]:
+                        flags["flooded"] = True
+                        _killpg(proc)  # nothing it says from now on can be read: stop it now
                 size += len(block)
 
         readers = [
-            threading.Thread(target=drain, args=(proc.stdout, "out", max_output), daemon=True),
+            threading.Thread(target=drain, args=(proc.stdout, "out", lim.report_bytes), daemon=True),
             threading.Thread(target=drain, args=(proc.stderr, "err", 256 * 1024), daemon=True),
         ]
         for t in readers:
@@ -202,25 +301,39 @@ class Sandbox:
             pass
         timed_out = False
         try:
-            proc.wait(timeout=self.limits.wall_seconds)
+            proc.wait(timeout=lim.wall_seconds)
         except subprocess.TimeoutExpired:
             timed_out = True
             kill_group(proc)
         for t in readers:
             t.join(timeout=10)
+        events = {}
+        if group:
+            events = group.events()
+            group.remove()
+        if proc.returncode == JOIN_FAILED and group:
+            raise RuntimeError("could not move the sandbox into its control group")
+        stderr = b"".join(chunks["err"])
+        setup_error = None
+        if proc.returncode == SETUP_FAILED and stderr.startswith(SETUP_TAG.encode()):
+            setup_error = stderr[len(SETUP_TAG):].decode("utf-8", "replace").strip()
         return SandboxResult(
-            returncode=proc.returncode, stdout=b"".join(chunks["out"]),
-            stderr=b"".join(chunks["err"]), timed_out=timed_out,
-            seconds=time.monotonic() - start, truncated=truncated["flag"],
+            returncode=proc.returncode, stdout=b"".join(chunks["out"]), stderr=stderr,
+            timed_out=timed_out, seconds=time.monotonic() - start, truncated=flags["truncated"],
+            flooded=flags["flooded"], setup_error=setup_error, events=events, uid=uid,
         )
 
 
-def kill_group(proc: subprocess.Popen) -> None:
-    """SIGKILL the sandbox's process group; its pid namespace takes every other process with it."""
+def _killpg(proc: subprocess.Popen) -> None:
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
+
+
+def kill_group(proc: subprocess.Popen) -> None:
+    """SIGKILL the sandbox's process group; its pid namespace takes every other process with it."""
+    _killpg(proc)
     try:
         proc.wait(timeout=30)
     except subprocess.TimeoutExpired:
@@ -242,6 +355,7 @@ def check_available(sandbox: Sandbox | None = None) -> None:
         raise SandboxUnavailable(
             "bubblewrap could not create the grading sandbox here "
             f"(exit {result.returncode}): {result.stderr.decode(errors='replace').strip()[-600:]}\n"
-            "The grader needs user/pid/net namespaces (run as root, or enable unprivileged user "
-            "namespaces: sysctl kernel.unprivileged_userns_clone=1). It refuses to grade unsandboxed."
+            "The grader needs to run as root (it mounts a bounded tmpfs in the sandbox and runs it "
+            "as a uid of its own) with user/pid/net namespaces available. It refuses to grade "
+            "unsandboxed."
         )
