@@ -166,9 +166,9 @@ def test_a_result_that_arrives_twice_is_written_once(cluster, generated, tmp_pat
 
 
 def test_worker_killed_mid_batch_every_submission_graded_once(cluster, generated, tmp_path):
-    # each submission sleeps 2 s in a cell, so jobs are in flight when the worker dies
+    # each submission sleeps 1 s in a cell, so jobs are in flight when the worker dies
     course = tmp_path / "c"
-    expected = course_with_submissions(generated, course, sleep=2.0)
+    expected = course_with_submissions(generated, course, sleep=1.0)
     out = open(tmp_path / "cli.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen([str(BIN / "sidebyside"), "grade", "autograde", tiny.NAME,
                              "--course-dir", str(course), "--cluster", cluster.address,

@@ -289,7 +289,8 @@ class ClusterBatch:
     placement: dict[str, str]  # student -> "host:pid" of the worker whose result was written
     dropped: list[tuple[str, str]]  # results not written, with the reason
     ungraded: list[str]  # students with no written result (their folder changed): run again
-    workers: int
+    workers: int  # at the start
+    waited_again: int = 0  # results lost with a worker before they were fetched, computed again
 
 
 def grade_on_cluster(assignment: Assignment, submissions: dict[str, Path], address: str,
@@ -340,6 +341,7 @@ def grade_on_cluster(assignment: Assignment, submissions: dict[str, Path], addre
         arrivals = as_completed(list(futures), loop=client.loop)  # not the default client
         pending = set(futures)
         workerless_since = None
+        waited_again = 0
         while pending:
             try:
                 done = arrivals.next_batch(block=False)
@@ -358,26 +360,41 @@ def grade_on_cluster(assignment: Assignment, submissions: dict[str, Path], addre
                     workerless_since = None
                 continue
             for fut in done:
-                pending.discard(fut)
                 student = futures[fut]
                 sha, result, where = hashes[student], None, ""
+                out = None
                 if fut.status == "finished":
-                    out = fut.result()
+                    try:
+                        out = fut.result(timeout=60)
+                    except (TimeoutError, OSError):
+                        out = None
+                if fut.status not in ("finished", "error", "cancelled") or (
+                        fut.status == "finished" and out is None):
+                    # the worker holding this result died before we fetched it: the scheduler
+                    # computes it again (the task is idempotent); wait for it again
+                    if client.status != "running":
+                        raise ClusterLost(_lost(address, ledger, len(archives), client.status))
+                    arrivals.add(fut)
+                    waited_again += 1
+                    continue
+                pending.discard(fut)
+                if fut.status == "finished":
                     sha, result, where = out["sha"], out["result"], f"{out['host']}:{out['pid']}"
                 elif fut.status == "error":
                     err = fut.exception()
                     result = internal_error(assignment, student,
                                             f"the cluster could not grade it ({type(err).__name__}: "
                                             f"{str(err)[:300]})")
-                else:  # cancelled or lost: the connection to the scheduler is gone
+                else:  # cancelled: the connection to the scheduler is gone
                     raise ClusterLost(_lost(address, ledger, len(archives), fut.status))
+                fut.release()  # the worker may drop the result now
                 if ledger.offer(sha, result):
                     placement[student] = where
                     bar.step(student)
         results = sorted(by_student.values(), key=lambda r: r.student)
         ungraded = sorted(set(archives) - set(ledger.written))  # refused by the ledger: never lost
         return ClusterBatch(results, dict(ledger.written), placement, list(ledger.dropped),
-                            ungraded, workers)
+                            ungraded, workers, waited_again)
     finally:
         client.close(timeout=10)
 
@@ -398,6 +415,10 @@ def cluster_grader(address: str, course_dir: Path, unrecorded: list[str]):
         ledger.parent.mkdir(parents=True, exist_ok=True)
         ledger.write_text("".join(f"{sha}  {student}  {batch.placement.get(student, '')}\n"
                                   for student, sha in sorted(batch.hashes.items())))
+        print(f"cluster {address}: {batch.workers} worker(s) at the start, results from "
+              f"{len(set(batch.placement.values()))} worker process(es), {len(batch.hashes)} written "
+              f"once each; {batch.waited_again} lost with a worker and computed again; "
+              f"{len(batch.dropped)} dropped (duplicate or stale)")
         results = list(batch.results)
         for student in batch.ungraded:
             why = "the submission changed while it was graded: nothing stored, grade it again"
