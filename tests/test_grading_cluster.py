@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
 import shutil
 import socket
 import subprocess
@@ -234,3 +235,40 @@ def test_unreachable_scheduler_is_a_clear_error_and_writes_nothing(generated, tm
     assert "Nothing was graded or written" in err
     assert snapshot() == before
     assert not (course / "reports").exists() and not (course / "autograded").exists()
+
+
+def test_pack_depends_on_content_only_and_follows_nothing(tmp_path, monkeypatch):
+    """What the coordinator sends: equal folders hash equal; links and FIFOs travel as what they
+    are (never followed or opened); a damaged archive is refused by the worker; bounds hold."""
+    import io
+    import tarfile
+
+    from sidebyside.grading import cluster
+
+    a = tmp_path / "a" / tiny.NAME
+    (a / "data").mkdir(parents=True)
+    (a / f"{tiny.NAME}.ipynb").write_text("{}")
+    (a / "data" / "x.txt").write_text("x")
+    (a / "passwd").symlink_to("/etc/passwd")
+    b = tmp_path / "b" / tiny.NAME
+    shutil.copytree(a, b, symlinks=True)
+    for folder in (a, b):
+        os.mkfifo(folder / "pipe")
+    os.utime(b / "data" / "x.txt", (0, 0))  # times and owners are not content
+    archive = pack(a)
+    assert content_hash(archive) == content_hash(pack(b))
+    (b / "data" / "x.txt").write_text("y")
+    assert content_hash(pack(b)) != content_hash(archive)
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        members = {m.name: m for m in tar.getmembers()}
+    assert members["passwd"].issym() and members["passwd"].linkname == "/etc/passwd"
+    assert members["pipe"].isfifo()
+    assert b"root:" not in archive  # the link's target was not read
+    out = tmp_path / "out"
+    cluster.unpack(archive, out)
+    assert (out / "passwd").is_symlink() and (out / "data" / "x.txt").read_text() == "x"
+    with pytest.raises(ValueError, match="does not match its hash"):
+        grade_packed(None, "s", archive, "0" * 64, Limits())
+    monkeypatch.setattr(cluster, "MAX_FOLDER_ENTRIES", 3)
+    with pytest.raises(cluster.FolderRefused, match="more than 3 files"):
+        pack(a)
