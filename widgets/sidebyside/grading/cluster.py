@@ -306,15 +306,9 @@ def grade_on_cluster(assignment: Assignment, submissions: dict[str, Path], addre
     client = connect(address, connect_timeout)
     try:
         workers = len(check_workers(client, limits))
-        archives, local = {}, {}
-        for student, folder in submissions.items():
-            try:
-                archives[student] = pack(folder)
-            except (OSError, FolderRefused) as err:
-                local[student] = refused(assignment, student, str(err))
-        hashes = {s: content_hash(a) for s, a in archives.items()}
         by_student: dict[str, SubmissionResult] = {}
         placement: dict[str, str] = {}
+        hashes: dict[str, str] = {}  # filled as folders are packed; the ledger reads it
 
         def write(result):
             by_student[result.student] = result
@@ -323,38 +317,52 @@ def grade_on_cluster(assignment: Assignment, submissions: dict[str, Path], addre
 
         ledger = Ledger(hashes, write, lambda s: folder_hash(submissions[s]))
         bar = Progress(len(submissions), progress)
-        for student, result in local.items():
-            write(result)
-            bar.step(student)
 
         # the assignment (with its trusted checks, pickled by value) travels once per worker, as a
         # task the scheduler can recompute if the worker holding it dies
         blob = cloudpickle.dumps(assignment)
         assignment_key = f"sbs-assignment-{assignment.name}-{hashlib.sha256(blob).hexdigest()[:24]}"
         shared = client.submit(cloudpickle.loads, blob, key=assignment_key, pure=False)
-        futures = {}
-        for student, archive in archives.items():
-            fut = client.submit(grade_packed, shared, student, archive, hashes[student], limits,
-                                key=task_key(assignment, student, hashes[student]), pure=False,
-                                retries=1)
-            futures[fut] = student
-        arrivals = as_completed(list(futures), loop=client.loop)  # not the default client
-        pending = set(futures)
+        # a bounded window of jobs in flight: the scheduler holds each job's archive until its
+        # result is fetched, so thousands of submissions must not all be sent at once
+        window = max(8, 4 * sum(client.nthreads().values()))
+        queue = list(submissions)
+        futures: dict = {}
+        pending: set = set()
+        arrivals = as_completed([], loop=client.loop)  # with this client's loop, not a default one
+
+        def send_more():
+            while queue and len(pending) < window:
+                student = queue.pop(0)
+                try:
+                    archive = pack(submissions[student])
+                except (OSError, FolderRefused) as err:
+                    write(refused(assignment, student, str(err)))
+                    bar.step(student)
+                    continue
+                hashes[student] = sha = content_hash(archive)
+                fut = client.submit(grade_packed, shared, student, archive, sha, limits,
+                                    key=task_key(assignment, student, sha), pure=False, retries=1)
+                futures[fut] = student
+                pending.add(fut)
+                arrivals.add(fut)
+
         workerless_since = None
         waited_again = 0
-        while pending:
+        while pending or queue:
             try:
+                send_more()
                 done = arrivals.next_batch(block=False)
             except OSError as err:  # the scheduler went away
-                raise ClusterLost(_lost(address, ledger, len(archives), err)) from err
+                raise ClusterLost(_lost(address, ledger, len(submissions), err)) from err
             if not done:
                 time.sleep(0.25)
                 if client.status not in ("running", "connecting"):
-                    raise ClusterLost(_lost(address, ledger, len(archives), client.status))
+                    raise ClusterLost(_lost(address, ledger, len(submissions), client.status))
                 if not client.scheduler_info(n_workers=-1).get("workers"):
                     workerless_since = workerless_since or time.monotonic()
                     if time.monotonic() - workerless_since > no_worker_seconds:
-                        raise ClusterLost(_lost(address, ledger, len(archives),
+                        raise ClusterLost(_lost(address, ledger, len(submissions),
                                                 f"no worker for {no_worker_seconds:g} s"))
                 else:
                     workerless_since = None
@@ -373,7 +381,7 @@ def grade_on_cluster(assignment: Assignment, submissions: dict[str, Path], addre
                     # the worker holding this result died before we fetched it: the scheduler
                     # computes it again (the task is idempotent); wait for it again
                     if client.status != "running":
-                        raise ClusterLost(_lost(address, ledger, len(archives), client.status))
+                        raise ClusterLost(_lost(address, ledger, len(submissions), client.status))
                     arrivals.add(fut)
                     waited_again += 1
                     continue
@@ -386,13 +394,13 @@ def grade_on_cluster(assignment: Assignment, submissions: dict[str, Path], addre
                                             f"the cluster could not grade it ({type(err).__name__}: "
                                             f"{str(err)[:300]})")
                 else:  # cancelled: the connection to the scheduler is gone
-                    raise ClusterLost(_lost(address, ledger, len(archives), fut.status))
+                    raise ClusterLost(_lost(address, ledger, len(submissions), fut.status))
                 fut.release()  # the worker may drop the result now
                 if ledger.offer(sha, result):
                     placement[student] = where
                     bar.step(student)
         results = sorted(by_student.values(), key=lambda r: r.student)
-        ungraded = sorted(set(archives) - set(ledger.written))  # refused by the ledger: never lost
+        ungraded = sorted(set(hashes) - set(ledger.written))  # refused by the ledger: never lost
         return ClusterBatch(results, dict(ledger.written), placement, list(ledger.dropped),
                             ungraded, workers, waited_again)
     finally:
