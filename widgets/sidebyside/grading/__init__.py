@@ -14,5 +14,7 @@ Modules, one idea each:
 - `spec`     how an assignment's trusted checks are written (`graded/checks/<assignment>.py`);
 - `notebook` reading a submission against the instructor's source: structure problems, feedback notebook;
 - `grader`   grading one submission and a whole folder in parallel, writing nbgrader's gradebook;
+- `cluster`  the same per-submission grading as one job per submission on Dask workers (`--cluster`),
+             results written once each by the coordinating process;
 - `cli`      `sidebyside grade ...`.
 """

@@ -7,7 +7,8 @@
     sidebyside grade all ps01_tensors            # autograde + feedback + export
 
 Options: --course-dir (default: ./graded if it exists, else .), --jobs N (default: all cores),
---student ID (repeatable), --wall SECONDS (whole notebook), --cell SECONDS, --memory-gib N.
+--student ID (repeatable), --wall SECONDS (whole notebook), --cell SECONDS, --memory-gib N,
+--cluster tcp://HOST:8786 (one sandboxed job per submission on Dask workers; this process writes).
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cell", type=float, default=None, help="seconds for one cell or test")
     p.add_argument("--memory-gib", type=float, default=None)
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--cluster", metavar="ADDRESS", default=None,
+                   help="grade on a Dask cluster, e.g. tcp://host:8786 (graded/README)")
     p.add_argument("--to", type=Path, default=None, help="export: CSV path (default grades.csv)")
     return p
 
@@ -112,12 +115,15 @@ def autograde(course: Path, args) -> int:
             unrecorded.append(result.student)
             result.notes.append(f"result could not be stored: {type(err).__name__}: {err}")
 
+    from sidebyside.grading.cluster import ClusterError, cluster_grader
+
+    grade = cluster_grader(args.cluster, course, unrecorded) if args.cluster else grade_all
     results = []
     if submissions:
         try:
-            results = grade_all(assignment, submissions, jobs=args.jobs, limits=limits,
-                                progress=not args.no_progress, on_result=on_result)
-        except SandboxUnavailable as err:
+            results = grade(assignment, submissions, jobs=args.jobs, limits=limits,
+                            progress=not args.no_progress, on_result=on_result)
+        except (SandboxUnavailable, ClusterError) as err:
             print(f"sidebyside grade: {err}", file=sys.stderr)
             return 3
     results += [rejected_result(assignment, name, problem) for name, problem in rejected.items()]
