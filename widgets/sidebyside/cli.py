@@ -10,12 +10,14 @@ COMMANDS = {
     "doctor": ("sidebyside.doctor", "main", "check this environment: versions, devices, compilers"),
     "regenerate": ("sidebyside.notebooks", "main", "re-execute notebooks and store their outputs"),
     "grade": ("sidebyside.grading.cli", "main", "instructor: generate, autograde and export"),
+    "jupyter-setup": ("sidebyside.jupyter_env", "main",
+                      "JupyterLab keeps widget state, no news pop-up; trust the course"),
 }
 
 
 def usage() -> str:
     lines = ["usage: sidebyside <command> [options]", "", "commands:"]
-    lines += [f"  {name:<11} {helptext}" for name, (_, _, helptext) in COMMANDS.items()]
+    lines += [f"  {name:<14} {helptext}" for name, (_, _, helptext) in COMMANDS.items()]
     return "\n".join(lines)
 
 

@@ -3,7 +3,7 @@
     from sidebyside.widget import GraphView, side_by_side, step_through
     view = GraphView(graph, title="z = (x+y) + x*y")     # a sidebyside.graph.Graph, a dict or JSON
     view                                               # draws it: click a node, toggle "simplified"
-    view.selected                                      # id of the node clicked in the browser
+    view.selected, view.clicks                         # the last node clicked in the browser, all clicks
     view.append(nodes, edges)                          # live growth, batched (<= 1 message / 100 ms)
     side_by_side(torch_view, tf_view)                  # two views next to each other
 
@@ -272,7 +272,81 @@ def _engine() -> GraphEngine:
     return _ENGINE
 
 
-class GraphView(anywidget.AnyWidget):
+class _ShownWithPicture:
+    """Displayed as the widget plus a static picture of it (sidebyside.picture).
+
+    JupyterLab draws the widget; an untrusted notebook, an HTML export or a notebook viewer shows the
+    PNG instead, whose caption says how to get the live view. The picture is redrawn at the end of
+    any cell that changed what the view shows (live recording, stepping, `show`), by updating the
+    same output (a display id), so saved outputs match the saved widget state.
+    """
+
+    def _ipython_display_(self, **kwargs):
+        from IPython.display import display
+
+        bundle = self._repr_mimebundle_(**kwargs) or {}
+        self._picture_key = self._picture_state()
+        png = self._picture_png()
+        if png:
+            bundle["image/png"] = png
+        handle = display(bundle, raw=True, display_id=True)
+        if handle is not None:  # None outside IPython
+            if not hasattr(self, "_picture_handles"):
+                self._picture_handles = []
+            self._picture_handles.append((handle, bundle))
+            _watch_pictures(self)
+
+    def _picture_png(self) -> bytes | None:
+        from sidebyside.picture import render_row_png
+
+        try:
+            return render_row_png(self._picture_views())
+        except Exception as err:  # a picture is a courtesy: never let it break a display
+            import warnings
+
+            warnings.warn(f"no static picture for {self!r}: {err}", stacklevel=2)
+            return None
+
+    def _refresh_picture(self) -> None:
+        key = self._picture_state()
+        if key == getattr(self, "_picture_key", None):
+            return
+        self._picture_key = key
+        png = self._picture_png()
+        for handle, bundle in getattr(self, "_picture_handles", []):
+            if png:
+                bundle["image/png"] = png
+            handle.update(bundle, raw=True)  # text/plain stays as first shown (nbval compares it)
+
+
+_PICTURED: dict = {}  # id -> weakref of displayed views, refreshed after each cell
+
+
+def _watch_pictures(obj) -> None:
+    import weakref
+
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is None:
+        return
+    if not _PICTURED:
+        callbacks = shell.events.callbacks.get("post_run_cell", [])
+        if _refresh_pictures not in callbacks:
+            shell.events.register("post_run_cell", _refresh_pictures)
+    _PICTURED[id(obj)] = weakref.ref(obj)
+
+
+def _refresh_pictures(*_args) -> None:
+    for key, ref in list(_PICTURED.items()):
+        obj = ref()
+        if obj is None or getattr(obj, "comm", None) is None:  # collected or closed
+            _PICTURED.pop(key, None)
+            continue
+        obj._refresh_picture()
+
+
+class GraphView(_ShownWithPicture, anywidget.AnyWidget):
     """A computation graph drawn in the notebook; see the module docstring."""
 
     _esm = STATIC / "loader.js"
@@ -314,6 +388,7 @@ class GraphView(anywidget.AnyWidget):
         self._simp = _Simplifier()
         self.messages_sent = 0  # custom messages sent (live appends), for tests and curiosity
         self.steps: list[str] = []  # node ids highlighted by step()/step_through, in order
+        self.clicks: list[str] = []  # node ids clicked in the browser, in order (kept on the view)
         self.on_msg(self._on_custom_msg)
         self.observe(self._on_simplified, names="simplified")
         self.observe(self._on_selected, names="selected")
@@ -465,11 +540,16 @@ class GraphView(anywidget.AnyWidget):
 
     # ---- selection and stepping ----------------------------------------------------------------
     def on_select(self, callback):
-        """Call `callback(node)` (a node dict, or None) whenever a node is clicked. Returns it."""
+        """Call `callback(node)` (a node dict, or None) on every later click. Returns it.
+
+        Earlier clicks are not replayed: read `selected` / `selected_node` (the last click) or
+        `clicks` (all of them) at any time instead."""
         self._callbacks.append(callback)
         return callback
 
     def _on_selected(self, change) -> None:
+        if change["new"]:
+            self.clicks.append(change["new"])
         node = self.node(change["new"]) if change["new"] else None
         for cb in list(self._callbacks):
             cb(node)
@@ -511,9 +591,26 @@ class GraphView(anywidget.AnyWidget):
         extra = " (too large to draw)" if self._refused else ""
         return f"GraphView({name!r}: {self.node_count} nodes, {self.edge_count} edges{extra})"
 
+    # ---- static picture (see _ShownWithPicture) ------------------------------------------------
+    def _picture_state(self) -> tuple:
+        return (self._epoch, self._shown_nodes, self._shown_edges, tuple(self.collapsed),
+                self.simplified, self.title, self._refused)
 
-class SideBySide(ipywidgets.HBox):
+    def _picture_views(self) -> list:
+        title = self.title or self._raw.get("name") or "graph"
+        if self._refused:
+            return [({"nodes": [], "edges": []}, (), title, self.message)]
+        return [(self._display_doc(), list(self.collapsed), title, "")]
+
+
+class SideBySide(_ShownWithPicture, ipywidgets.HBox):
     """Two GraphViews next to each other (what side_by_side returns)."""
+
+    def _picture_state(self) -> tuple:
+        return tuple(c._picture_state() for c in self.children if isinstance(c, GraphView))
+
+    def _picture_views(self) -> list:
+        return [v for c in self.children if isinstance(c, GraphView) for v in c._picture_views()]
 
     def __repr__(self) -> str:
         return "SideBySide(" + " | ".join(repr(c) for c in self.children) + ")"
