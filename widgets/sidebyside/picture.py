@@ -76,8 +76,8 @@ def _sub(node: dict) -> str:
 def layers(count: int, links, inputs=()) -> list[list[int]]:
     """Boxes by layer, each layer ordered to reduce crossings.
 
-    A box's layer is its longest path from a source; boxes no `inputs` box feeds are pulled down
-    next to their consumers (weights beside the op that uses them)."""
+    A box's layer is its longest path from a source; sources and boxes no `inputs` box feeds are
+    pulled down next to their first consumer (a weight beside the op that uses it)."""
     succ, pred = defaultdict(list), defaultdict(list)
     indeg = [0] * count
     for s, t in links:
@@ -107,10 +107,10 @@ def layers(count: int, links, inputs=()) -> list[list[int]]:
         for i in range(count):
             if indeg[i] > 0:
                 depth[i] = last
-    # Boxes no input feeds (weights and what is computed from them alone) sit just above their
-    # first consumer, not all in the top row: visit them consumers first.
+    # Sources, and boxes no input feeds (weights and what is computed from them alone), sit just
+    # above their first consumer, not all in the top row: visit them consumers first.
     for i in reversed(order):
-        if not fed[i] and succ[i]:
+        if (not fed[i] or not pred[i]) and succ[i]:
             depth[i] = max(0, min(depth[t] for t in succ[i]) - 1)
     rows: list[list[int]] = [[] for _ in range(max(depth, default=-1) + 1)]
     for i in range(count):
