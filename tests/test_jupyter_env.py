@@ -110,6 +110,6 @@ def test_html_export_shows_the_picture_not_a_cdn_widget(tmp_path):
     views = sum(1 for c in nb.cells for o in c.get("outputs", [])
                 if "application/vnd.jupyter.widget-view+json" in o.get("data", {}))
     assert html.count("data:image/png;base64") >= views
-    assert 'type="application/vnd.jupyter.widget-view+json"' not in html
+    assert '<script type="application/vnd.jupyter.widget-view+json">' not in html
     plain, _ = HTMLExporter().from_notebook_node(nb)  # without the setting: widget scripts only
-    assert 'type="application/vnd.jupyter.widget-view+json"' in plain
+    assert '<script type="application/vnd.jupyter.widget-view+json">' in plain

@@ -137,8 +137,12 @@ def drawn_views(page, expected: int, timeout: float = 120):
     return poll(f"{expected} graph views to draw", ready, timeout, every=0.5)
 
 
-def shot(page, folder: Path, name: str) -> None:
-    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+def shot(page, folder: Path, name: str, scroll_to: str | None = None) -> None:
+    """A screenshot, scrolled to the first element matching `scroll_to` (the notebook scrolls
+    inside the page, so a full-page shot would show only its top)."""
+    if scroll_to and page.locator(scroll_to).count():
+        page.locator(scroll_to).first.scroll_into_view_if_needed(timeout=10_000)
+    page.screenshot(path=str(folder / f"{name}.png"))
 
 
 def test_run_all_save_close_and_reopen_draws_every_graph_from_saved_state(lab, page, artifacts):
@@ -150,7 +154,7 @@ def test_run_all_save_close_and_reopen_draws_every_graph_from_saved_state(lab, p
     page.evaluate("void window.jupyterapp.commands.execute('notebook:run-all-cells')")
     poll("Run All to finish", lambda: page.evaluate(ALL_RUN), 300, every=0.5)
     before = drawn_views(page, expected)
-    shot(page, artifacts, "1-after-run-all")
+    shot(page, artifacts, "1-after-run-all", ".gv-root")
 
     page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
     saved = poll("the save to reach the disk", lambda: graph_outputs(
@@ -165,7 +169,7 @@ def test_run_all_save_close_and_reopen_draws_every_graph_from_saved_state(lab, p
 
     open_notebook(page, lab, RUN_ALL)  # a fresh page: nothing of the old session in memory
     after = drawn_views(page, expected)
-    shot(page, artifacts, "2-reopened")
+    shot(page, artifacts, "2-reopened", ".gv-root")
     assert after == before, f"nodes per view before save {before}, after reopen {after}"
     text = notebook_text(page)
     assert MODEL_ERROR not in text and "model not found" not in text
@@ -183,7 +187,7 @@ def test_fresh_clone_untrusted_shows_pictures_and_no_widget_errors(lab, page, ar
     assert trusted is False, "a fresh clone should open untrusted (new trust database)"
     pictures = poll("the static pictures", lambda: page.evaluate(PICTURES) >= expected and
                     page.evaluate(PICTURES), 60)
-    shot(page, artifacts, "3-fresh-untrusted")
+    shot(page, artifacts, "3-fresh-untrusted", ".jp-OutputArea-output img")
     assert pictures >= expected
     assert MODEL_ERROR not in notebook_text(page)
 
@@ -199,7 +203,7 @@ def test_make_lab_trust_step_lets_a_fresh_clone_draw_from_saved_state(lab, page,
     assert "trusted" in run.stdout
     open_notebook(page, lab, FRESH_TRUSTED)
     counts = drawn_views(page, expected)
-    shot(page, artifacts, "4-fresh-trusted")
+    shot(page, artifacts, "4-fresh-trusted", ".gv-root")
     assert len(counts) >= expected
     assert MODEL_ERROR not in notebook_text(page)
     assert json.loads(lab_settings_path(tmp_path).read_text())  # the command wrote its settings too
