@@ -284,16 +284,19 @@ class _ShownWithPicture:
     def _ipython_display_(self, **kwargs):
         from IPython.display import display
 
-        bundle = self._repr_mimebundle_(**kwargs) or {}
+        bundle, metadata = self._repr_mimebundle_(**kwargs) or {}, {}
+        if isinstance(bundle, tuple):  # anywidget answers (data, metadata), ipywidgets data alone
+            bundle, metadata = bundle
+        bundle = dict(bundle)
         self._picture_key = self._picture_state()
         png = self._picture_png()
         if png:
             bundle["image/png"] = png
-        handle = display(bundle, raw=True, display_id=True)
+        handle = display(bundle, raw=True, metadata=metadata, display_id=True)
         if handle is not None:  # None outside IPython
             if not hasattr(self, "_picture_handles"):
                 self._picture_handles = []
-            self._picture_handles.append((handle, bundle))
+            self._picture_handles.append((handle, bundle, metadata))
             _watch_pictures(self)
 
     def _picture_png(self) -> bytes | None:
@@ -313,10 +316,11 @@ class _ShownWithPicture:
             return
         self._picture_key = key
         png = self._picture_png()
-        for handle, bundle in getattr(self, "_picture_handles", []):
+        for handle, bundle, metadata in getattr(self, "_picture_handles", []):
             if png:
                 bundle["image/png"] = png
-            handle.update(bundle, raw=True)  # text/plain stays as first shown (nbval compares it)
+            # text/plain stays as first shown: nbval compares it, and sees only the first display
+            handle.update(bundle, metadata=metadata, raw=True)
 
 
 _PICTURED: dict = {}  # id -> weakref of displayed views, refreshed after each cell
@@ -597,10 +601,17 @@ class GraphView(_ShownWithPicture, anywidget.AnyWidget):
                 self.simplified, self.title, self._refused)
 
     def _picture_views(self) -> list:
-        title = self.title or self._raw.get("name") or "graph"
+        """What the browser shows: the `graph` trait plus the live batches appended since."""
+        title = self.title or self.graph.get("name") or "graph"
         if self._refused:
             return [({"nodes": [], "edges": []}, (), title, self.message)]
-        return [(self._display_doc(), list(self.collapsed), title, "")]
+        with self._lock:
+            self._flush_locked()
+            shown = {key: list(self.graph.get(key, [])) for key in ("nodes", "edges", "groups")}
+            for batch in self._batches:
+                for key in shown:
+                    shown[key] += batch.get(key, [])
+        return [(shown, list(self.collapsed), title, "")]
 
 
 class SideBySide(_ShownWithPicture, ipywidgets.HBox):
