@@ -45,9 +45,12 @@ ALL_RUN = """() => { const w = window.jupyterapp.shell.currentWidget;
     const code = w.content.widgets.filter(c => c.model.type === 'code');
     return w.sessionContext.session.kernel.status === 'idle'
         && code.every(c => c.model.executionCount !== null); }"""
-NODES_PER_VIEW = """() => [...document.querySelectorAll('.jp-OutputArea-output .gv-root')]
+# Scoped to the notebook on screen: a restored workspace may hold other notebooks in hidden tabs.
+NODES_PER_VIEW = """() => [...window.jupyterapp.shell.currentWidget.node
+    .querySelectorAll('.jp-OutputArea-output .gv-root')]
     .map(r => r.querySelectorAll('.gv-node').length)"""
-PICTURES = """() => [...document.querySelectorAll('.jp-OutputArea-output img')]
+PICTURES = """() => [...window.jupyterapp.shell.currentWidget.node
+    .querySelectorAll('.jp-OutputArea-output img')]
     .filter(i => i.src.startsWith('data:image/png') && i.naturalWidth > 0).length"""
 
 
@@ -120,7 +123,8 @@ def page(browser):
 
 
 def open_notebook(page, lab, name: str) -> None:
-    page.goto(lab.url(name), timeout=120_000)
+    """Load JupyterLab afresh on this one notebook (`reset`: no tabs restored from earlier)."""
+    page.goto(lab.url(name) + "&reset", timeout=120_000)
     page.wait_for_function(NOTEBOOK_READY, timeout=180_000, polling=250)
 
 
@@ -140,8 +144,10 @@ def drawn_views(page, expected: int, timeout: float = 120):
 def shot(page, folder: Path, name: str, scroll_to: str | None = None) -> None:
     """A screenshot, scrolled to the first element matching `scroll_to` (the notebook scrolls
     inside the page, so a full-page shot would show only its top)."""
-    if scroll_to and page.locator(scroll_to).count():
-        page.locator(scroll_to).first.scroll_into_view_if_needed(timeout=10_000)
+    if scroll_to:
+        page.evaluate("""(sel) => { const el = window.jupyterapp.shell.currentWidget.node
+            .querySelector(sel); if (el) el.scrollIntoView({block: 'start'}); }""", scroll_to)
+        page.wait_for_timeout(300)  # let the notebook paint the cells it scrolled to
     page.screenshot(path=str(folder / f"{name}.png"))
 
 

@@ -81,6 +81,11 @@ def executed():
         new_code_cell("live.show(mlp_graph(3))\n"
                       "side_by_side(GraphView(mlp_graph(1), title='one'), live)"),
         new_code_cell("print(live)"),
+        new_code_cell("from IPython.display import display\n"
+                      "grown = GraphView(title='grown')\ndisplay(grown)\n"
+                      "grown.append([{'id': 'a', 'op': 'A'}, {'id': 'b', 'op': 'B'}],\n"
+                      "             [{'source': 'a', 'target': 'b'}])\n"
+                      "grown.flush()"),
     ])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
@@ -114,3 +119,13 @@ def test_a_view_changed_by_a_later_cell_gets_its_picture_redrawn(executed):
 
 def test_nbformat_accepts_the_executed_notebook(executed):
     nbformat.validate(executed)
+
+
+def test_live_appends_reach_the_saved_widget_state(executed):
+    """Appends travel as messages; after the cell they are folded into the saved `graph` trait,
+    so a reopened notebook draws the grown graph, not an empty one."""
+    model_id = output_bundle(executed, 3)[WIDGET_VIEW]["model_id"]
+    state = executed.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    graph = state[model_id]["state"]["graph"]
+    assert [n["id"] for n in graph["nodes"]] == ["a", "b"]
+    assert [(e["source"], e["target"]) for e in graph["edges"]] == [("a", "b")]

@@ -311,6 +311,7 @@ class _ShownWithPicture:
             return None
 
     def _refresh_picture(self) -> None:
+        self._settle()
         key = self._picture_state()
         if key == getattr(self, "_picture_key", None):
             return
@@ -323,7 +324,7 @@ class _ShownWithPicture:
             handle.update(bundle, metadata=metadata, raw=True)
 
 
-_PICTURED: dict = {}  # id -> weakref of displayed views, refreshed after each cell
+_PICTURED: dict = {}  # id -> weakref of displayed views, settled and redrawn after each cell
 
 
 def _watch_pictures(obj) -> None:
@@ -595,7 +596,25 @@ class GraphView(_ShownWithPicture, anywidget.AnyWidget):
         extra = " (too large to draw)" if self._refused else ""
         return f"GraphView({name!r}: {self.node_count} nodes, {self.edge_count} edges{extra})"
 
-    # ---- static picture (see _ShownWithPicture) ------------------------------------------------
+    # ---- saved state and static picture (see _ShownWithPicture) --------------------------------
+    def _settle(self) -> None:
+        """Fold the live batches into the `graph` trait (after each cell that appended).
+
+        Appends travel as custom messages, which saved widget state does not keep: without this,
+        a live view reopened from a saved notebook would be empty."""
+        with self._lock:
+            self._flush_locked()
+            if not self._batches or self._refused:
+                return
+            merged = dict(self.graph)
+            for key in ("nodes", "edges", "groups"):
+                merged[key] = list(self.graph.get(key, [])) + [
+                    item for batch in self._batches for item in batch.get(key, [])]
+            self._batches = []
+            with self.hold_sync():
+                self._epoch += 1  # appends still in flight belong to the old epoch: dropped
+                self.graph = merged
+
     def _picture_state(self) -> tuple:
         return (self._epoch, self._shown_nodes, self._shown_edges, tuple(self.collapsed),
                 self.simplified, self.title, self._refused)
@@ -616,6 +635,11 @@ class GraphView(_ShownWithPicture, anywidget.AnyWidget):
 
 class SideBySide(_ShownWithPicture, ipywidgets.HBox):
     """Two GraphViews next to each other (what side_by_side returns)."""
+
+    def _settle(self) -> None:
+        for c in self.children:
+            if isinstance(c, GraphView):
+                c._settle()
 
     def _picture_state(self) -> tuple:
         return tuple(c._picture_state() for c in self.children if isinstance(c, GraphView))
