@@ -37,6 +37,7 @@ def boxes_and_links(doc: dict, collapsed) -> tuple[list[dict], list[tuple[int, i
     collapsed = set(collapsed or ())
     parents = _group_parents(doc.get("groups", []))
     labels = {g["id"]: g.get("label") or g["id"] for g in doc.get("groups", [])}
+    repeats = {g["id"]: g.get("repeat") for g in doc.get("groups", []) if g.get("repeat")}
     index: dict[str, int] = {}
     boxes: list[dict] = []
     box_of: dict[str, int] = {}
@@ -45,7 +46,8 @@ def boxes_and_links(doc: dict, collapsed) -> tuple[list[dict], list[tuple[int, i
         for gid in _chain(n.get("group"), parents):
             if gid in collapsed:
                 key = "group:" + gid
-                box = {"label": labels.get(gid, gid), "sub": "", "kind": "group", "count": 0}
+                box = {"label": labels.get(gid, gid), "sub": "", "kind": "group", "count": 0,
+                       "repeat": repeats.get(gid)}
                 break
         if key not in index:
             index[key] = len(boxes)
@@ -55,7 +57,9 @@ def boxes_and_links(doc: dict, collapsed) -> tuple[list[dict], list[tuple[int, i
         box_of[n["id"]] = index[key]
     for b in boxes:
         if b["kind"] == "group":
-            b["sub"] = f"{b['count']} nodes"
+            rep = b.get("repeat")
+            b["sub"] = f"{b['count']} nodes" + (f" · one of ×{rep['count']}"
+                                                if rep and rep.get("count") else "")
     links = set()
     for e in doc.get("edges", []):
         s, t = box_of.get(e["source"]), box_of.get(e["target"])
@@ -64,13 +68,19 @@ def boxes_and_links(doc: dict, collapsed) -> tuple[list[dict], list[tuple[int, i
     return boxes, sorted(links)
 
 
+def _shape(shape) -> str:
+    return "" if shape is None else "[" + ", ".join(str(d) for d in shape) + "]"
+
+
 def _sub(node: dict) -> str:
+    """The second line of a box: op and shape, then the parameters folded into it (Netron-style)."""
     op, label = str(node.get("op") or ""), str(node.get("label") or "")
-    shape = node.get("shape")
     parts = [op] if op and op != label else []
-    if shape is not None:
-        parts.append("[" + ", ".join(str(d) for d in shape) + "]")
-    return " ".join(parts)
+    if node.get("shape") is not None:
+        parts.append(_shape(node["shape"]))
+    text = " ".join(parts)
+    folded = [f"{p.get('name')} {_shape(p.get('shape'))}".strip() for p in node.get("params") or []]
+    return " · ".join([t for t in [text, ", ".join(folded)] if t])
 
 
 def layers(count: int, links, inputs=()) -> list[list[int]]:
@@ -209,7 +219,7 @@ def _draw_graph(draw, boxes, links, rows, x0: int, y0: int) -> None:
         draw.rounded_rectangle(rect, radius=5, fill=KIND_COLOURS.get(b["kind"], "#ffffff"),
                                outline="#555" if b["kind"] != "group" else "#99aabb",
                                width=1 if b["kind"] != "group" else 2)
-        label, sub = _clip(b["label"], 20), _clip(b["sub"], 26)
+        label, sub = _clip(b["label"], 20), _clip(b["sub"], 28)
         draw.text((x, y - (7 if sub else 0)), label, fill="#111", font=_font(13), anchor="mm")
         if sub:
             draw.text((x, y + 9), sub, fill="#333", font=_font(10), anchor="mm")
