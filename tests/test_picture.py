@@ -140,4 +140,4 @@ def test_boxes_list_folded_parameters_and_repeated_blocks():
     boxes, _ = boxes_and_links(d, [])
     assert boxes[1]["sub"] == "Conv2d · weight [16, 3, 3, 3]"
     boxes, _ = boxes_and_links(d, ["layer1/0", "layer1/1"])
-    assert [b["sub"] for b in boxes[1:]] == ["1 nodes · one of ×2"] * 2
+    assert [b["sub"] for b in boxes[1:]] == ["1 node · one of ×2"] * 2

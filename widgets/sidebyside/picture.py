@@ -58,7 +58,7 @@ def boxes_and_links(doc: dict, collapsed) -> tuple[list[dict], list[tuple[int, i
     for b in boxes:
         if b["kind"] == "group":
             rep = b.get("repeat")
-            b["sub"] = f"{b['count']} nodes" + (f" · one of ×{rep['count']}"
+            b["sub"] = f"{b['count']} node{'s' if b['count'] != 1 else ''}" + (f" · one of ×{rep['count']}"
                                                 if rep and rep.get("count") else "")
     links = set()
     for e in doc.get("edges", []):
