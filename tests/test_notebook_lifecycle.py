@@ -1,8 +1,8 @@
 """A notebook's life, the way a learner lives it, in a real JupyterLab and Debian's chromium.
 
-1. Run All on lab 02 (from a copy with no outputs), save, close the tab, shut the kernel down, reopen:
-   every graph draws again from the widget state saved in the notebook (same number of nodes per
-   view as before), and nothing says "model not found".
+1. Run All on lab 02 and lab 00 (copies with no outputs), save, close the tab, shut the kernel down,
+   reopen: every graph draws again from the widget state saved in the notebook (same number of nodes
+   per view as before: lab 00's live recordings too), and nothing says "model not found".
 2. A committed notebook opened fresh, as from a new clone (untrusted, never run): each graph shows
    its static picture, whose caption says how to get the live view, and no widget error.
 3. The same after `sidebyside jupyter-setup` (what `make lab` runs) trusted the course: the graphs
@@ -28,7 +28,7 @@ from labserver import CHROMIUM, FLAGS, JupyterLab, poll
 from sidebyside.jupyter_env import lab_settings_path
 from sidebyside.notebooks import ROOT, WIDGET_VIEW, widget_state_problems
 
-RUN_ALL = "labs/02_dynamic_vs_static.ipynb"
+RUN_ALL = ("labs/02_dynamic_vs_static.ipynb", "labs/00_graph_widgets_tour.ipynb")
 FRESH_UNTRUSTED = "labs/01_imperative_vs_symbolic.ipynb"
 FRESH_TRUSTED = "labs/00_graph_widgets_tour.ipynb"
 MODEL_ERROR = "Error displaying widget"
@@ -88,14 +88,16 @@ def lab(tmp_path_factory):
         f"{lab_settings_path()} is missing: run `make setup` (sidebyside jupyter-setup)")
     root = tmp_path_factory.mktemp("root")
     (root / "labs").mkdir()
-    for name in (RUN_ALL, FRESH_UNTRUSTED, FRESH_TRUSTED):
+    (root / "run" / "labs").mkdir(parents=True)
+    for name in (FRESH_UNTRUSTED, FRESH_TRUSTED):
         shutil.copy(ROOT / name, root / name)
-    never_run = nbformat.read(root / RUN_ALL, as_version=4)  # as a learner's copy before Run All
-    for cell in never_run.cells:
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
-    never_run.metadata.pop("widgets", None)
-    nbformat.write(never_run, root / RUN_ALL)
+    for name in RUN_ALL:  # under run/: a learner's copy before Run All, no outputs, no state
+        never_run = nbformat.read(ROOT / name, as_version=4)
+        for cell in never_run.cells:
+            if cell.cell_type == "code":
+                cell.outputs, cell.execution_count = [], None
+        never_run.metadata.pop("widgets", None)
+        nbformat.write(never_run, root / "run" / name)
     with JupyterLab(root, tmp_path_factory.mktemp("home")) as server:
         yield server
 
@@ -132,13 +134,22 @@ def notebook_text(page) -> str:
     return page.inner_text(".jp-Notebook")
 
 
-def drawn_views(page, expected: int, timeout: float = 120):
+def drawn_views(page, expected: int, timeout: float = 240):
     """Node counts per drawn view, once `expected` views each show at least one node."""
-    def ready():
-        counts = page.evaluate(NODES_PER_VIEW)
-        return counts if len(counts) >= expected and all(counts) else None
+    seen = []
 
-    return poll(f"{expected} graph views to draw", ready, timeout, every=0.5)
+    def ready():
+        seen[:] = [page.evaluate(NODES_PER_VIEW)]
+        return seen[0] if len(seen[0]) >= expected and all(seen[0]) else None
+
+    try:
+        return poll(f"{expected} graph views to draw", ready, timeout, every=0.5)
+    except BaseException:
+        errors = page.evaluate("""() => [...window.jupyterapp.shell.currentWidget.node
+            .querySelectorAll('.jp-OutputArea-output')].map(o => o.innerText)
+            .filter(t => t.includes('Error') || t.includes('engine'))""")
+        print(f"nodes per view last seen: {seen}; widget errors: {errors}")
+        raise
 
 
 def shot(page, folder: Path, name: str, scroll_to: str | None = None) -> None:
@@ -151,21 +162,25 @@ def shot(page, folder: Path, name: str, scroll_to: str | None = None) -> None:
     page.screenshot(path=str(folder / f"{name}.png"))
 
 
-def test_run_all_save_close_and_reopen_draws_every_graph_from_saved_state(lab, page, artifacts):
-    committed = nbformat.read(ROOT / RUN_ALL, as_version=4)
+@pytest.mark.parametrize("name", RUN_ALL, ids=lambda n: Path(n).stem[:2])
+def test_run_all_save_close_and_reopen_draws_every_graph_from_saved_state(lab, page, artifacts,
+                                                                           name):
+    committed = nbformat.read(ROOT / name, as_version=4)
     expected = graph_views(committed)
     assert expected >= 4
+    path = "run/" + name
+    tag = Path(name).stem[:2]
 
-    open_notebook(page, lab, RUN_ALL)
+    open_notebook(page, lab, path)
     page.evaluate("void window.jupyterapp.commands.execute('notebook:run-all-cells')")
     poll("Run All to finish", lambda: page.evaluate(ALL_RUN), 300, every=0.5)
     before = drawn_views(page, expected)
-    shot(page, artifacts, "1-after-run-all", ".gv-root")
+    shot(page, artifacts, f"{tag}-1-after-run-all", ".gv-root")
 
     page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
     saved = poll("the save to reach the disk", lambda: graph_outputs(
-        nbformat.read(lab.root / RUN_ALL, as_version=4)) and nbformat.read(
-        lab.root / RUN_ALL, as_version=4), 60)
+        nbformat.read(lab.root / path, as_version=4)) and nbformat.read(
+        lab.root / path, as_version=4), 60)
     assert widget_state_problems(saved) == []
     assert graph_views(saved) == expected
 
@@ -173,9 +188,9 @@ def test_run_all_save_close_and_reopen_draws_every_graph_from_saved_state(lab, p
     assert lab.shutdown_kernels() >= 1  # the kernel is off: only saved state can draw the graphs
     assert lab.api("/api/kernels") == []
 
-    open_notebook(page, lab, RUN_ALL)  # a fresh page: nothing of the old session in memory
+    open_notebook(page, lab, path)  # a fresh page: nothing of the old session in memory
     after = drawn_views(page, expected)
-    shot(page, artifacts, "2-reopened", ".gv-root")
+    shot(page, artifacts, f"{tag}-2-reopened", ".gv-root")
     assert after == before, f"nodes per view before save {before}, after reopen {after}"
     text = notebook_text(page)
     assert MODEL_ERROR not in text and "model not found" not in text
@@ -193,7 +208,7 @@ def test_fresh_clone_untrusted_shows_pictures_and_no_widget_errors(lab, page, ar
     assert trusted is False, "a fresh clone should open untrusted (new trust database)"
     pictures = poll("the static pictures", lambda: page.evaluate(PICTURES) >= expected and
                     page.evaluate(PICTURES), 60)
-    shot(page, artifacts, "3-fresh-untrusted", ".jp-OutputArea-output img")
+    shot(page, artifacts, "fresh-untrusted", ".jp-OutputArea-output img")
     assert pictures >= expected
     assert MODEL_ERROR not in notebook_text(page)
 
@@ -209,7 +224,7 @@ def test_make_lab_trust_step_lets_a_fresh_clone_draw_from_saved_state(lab, page,
     assert "trusted" in run.stdout
     open_notebook(page, lab, FRESH_TRUSTED)
     counts = drawn_views(page, expected)
-    shot(page, artifacts, "4-fresh-trusted", ".gv-root")
+    shot(page, artifacts, "fresh-trusted", ".gv-root")
     assert len(counts) >= expected
     assert MODEL_ERROR not in notebook_text(page)
     assert json.loads(lab_settings_path(tmp_path).read_text())  # the command wrote its settings too
