@@ -610,6 +610,11 @@ class GraphView(_ShownWithPicture, anywidget.AnyWidget):
             for key in ("nodes", "edges", "groups"):
                 merged[key] = list(self.graph.get(key, [])) + [
                     item for batch in self._batches for item in batch.get(key, [])]
+            last = self._batches[-1]
+            if "raw_node_count" in last:  # the header's "raw N": counted before simplification
+                merged["meta"] = {**(merged.get("meta") or {}),
+                                  "raw_node_count": last["raw_node_count"],
+                                  "raw_edge_count": last.get("raw_edge_count")}
             self._batches = []
             with self.hold_sync():
                 self._epoch += 1  # appends still in flight belong to the old epoch: dropped
