@@ -85,3 +85,22 @@ def test_checker_reports_outputs_without_any_saved_state():
     nb = sample_notebook()
     del nb.metadata["widgets"]
     assert len(widget_state_problems(nb)) >= len(list(graph_outputs(nb)))
+
+
+def test_regenerate_refuses_outputs_naming_unsaved_models_and_leaves_the_file_untouched(tmp_path):
+    """`make notebooks` must refuse, not commit, a notebook that would reopen with "model not
+    found": here an output names a widget model that no kernel ever created."""
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from sidebyside.notebooks import execute
+
+    nb = new_notebook(cells=[new_code_cell(
+        "from IPython.display import display\n"
+        "display({'application/vnd.jupyter.widget-view+json': {'model_id': 'feedc0de',\n"
+        "         'version_major': 2, 'version_minor': 0}, 'text/plain': 'a ghost'}, raw=True)")])
+    path = tmp_path / "ghost.ipynb"
+    nbformat.write(nb, path)
+    before = path.read_text()
+    with pytest.raises(RuntimeError, match="feedc0de is not in the saved widget state"):
+        execute(path)
+    assert path.read_text() == before
