@@ -7,6 +7,7 @@
    its static picture, whose caption says how to get the live view, and no widget error.
 3. The same after `sidebyside jupyter-setup` (what `make lab` runs) trusted the course: the graphs
    draw live from saved state without running a cell.
+4. `jupyter nbconvert --to html` of lab 00, opened with the network off: every graph is a picture.
 The server uses this environment's JupyterLab settings (saveState from the package's overrides.d);
 no news pop-up may appear. Screenshots of every step go to a folder the test prints
 (SIDEBYSIDE_ARTIFACTS, else a temporary one). Needs `apt-get install -y chromium`.
@@ -228,3 +229,24 @@ def test_make_lab_trust_step_lets_a_fresh_clone_draw_from_saved_state(lab, page,
     assert len(counts) >= expected
     assert MODEL_ERROR not in notebook_text(page)
     assert json.loads(lab_settings_path(tmp_path).read_text())  # the command wrote its settings too
+
+
+def test_html_export_shows_every_graph_as_a_picture_offline(browser, tmp_path, artifacts):
+    """`jupyter nbconvert --to html` with this environment's config, opened with no network."""
+    committed = nbformat.read(ROOT / FRESH_TRUSTED, as_version=4)
+    run = subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "html",
+                          str(ROOT / FRESH_TRUSTED), "--output-dir", str(tmp_path)],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    html = tmp_path / (Path(FRESH_TRUSTED).stem + ".html")
+    context = browser.new_context(offline=True, viewport={"width": 1200, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(html.as_uri())
+        drawn = page.evaluate("() => [...document.querySelectorAll('.jp-OutputArea-output img')]"
+                              ".filter(i => i.naturalWidth > 0).length")
+        page.locator(".jp-OutputArea-output img").first.scroll_into_view_if_needed()
+        page.screenshot(path=str(artifacts / "html-export-offline.png"))
+    finally:
+        context.close()
+    assert drawn >= graph_outputs(committed) >= 8
