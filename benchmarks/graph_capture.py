@@ -7,7 +7,15 @@ Rows:
   from_autograd end to end (walk grad_fn -> Graph); fx_to_graph and the TF graph converter on
   graphs already traced (tracing/ShapeProp is the framework's time and is shown for information);
 - JSON round trip of the 1000-node graph (information);
-- the live recorder's overhead against plain eager on a 20-layer MLP (target: <= 3x plain eager).
+- the live recorder's overhead against plain eager on a 20-layer MLP (target: <= 3x plain eager);
+- a second table on real architectures (benchmarks/real_models.py, no downloads): ResNet-18
+  (autograd, fx, export, compile), Keras MobileNetV2 (tf.function, tape, live forward, live training
+  step) and a GPT-2-small-sized decoder, 12 blocks (torch: autograd, fx, export; Keras: tf.function,
+  tape): capture time (one run: these take seconds), raw and shown (default view: simplified and
+  folded) node counts, groups, typed (module / layer) groups, share of ops inside a group, and
+  families of repeated blocks (group.repeat).
+
+    .venv/bin/python benchmarks/graph_capture.py --only real     # just the real-model table
 Each timing is the best of several runs after a warm-up run (the machine is shared: the best run is
 the code's own cost, other runs add other people's load); the median is printed beside it.
 Pass/fail uses the best run. Live overhead times plain and recorded runs alternately.
@@ -211,26 +219,131 @@ def bench_live_tf():
         f"<= {LIVE_TARGET_RATIO:.0f}x", live_ms / plain_ms <= LIVE_TARGET_RATIO)
 
 
+# ---- real architectures ----------------------------------------------------------------------------
+real_rows: list[tuple] = []
+
+
+def real_row(model: str, adapter: str, capture) -> None:
+    """Time one capture (a callable returning a Graph) and describe the graph it gives."""
+    t = time.perf_counter()
+    try:
+        g = capture()
+    except Exception as err:  # noqa: BLE001 - one failing adapter must not hide the others
+        real_rows.append((model, adapter, "error", str(err).splitlines()[0][:60]))
+        print(f"  {model} / {adapter}: {err!r}", file=sys.stderr, flush=True)
+        return
+    seconds = time.perf_counter() - t
+    shown = g.folded()
+    ops = [n for n in g.nodes if n.kind in ("op", "control") and not n.plumbing]
+    grouped = sum(1 for n in ops if n.group)
+    families = {gr.repeat["key"]: gr.repeat["count"] for gr in g.groups if gr.repeat}
+    biggest = max(families.values(), default=0)
+    real_rows.append((model, adapter, f"{seconds:.2f} s", g.node_count, shown.node_count,
+                      len(g.groups), sum(1 for gr in g.groups if gr.type),
+                      f"{100 * grouped / max(len(ops), 1):.0f}%",
+                      f"{len(families)} (max x{biggest})" if families else "0"))
+    print(f"  {model} / {adapter}: {seconds:.2f} s, {g.node_count} nodes", file=sys.stderr,
+          flush=True)
+
+
+def bench_real_models() -> None:
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import keras
+    import tensorflow as tf
+    import torch
+    import torch._dynamo
+    from real_models import gpt2_keras, gpt2_torch, mobilenetv2_keras, resnet18_torch
+
+    from sidebyside.graph import (
+        compile_capture,
+        from_autograd,
+        from_export,
+        from_fx,
+        from_tape,
+        from_tf_function,
+        record_tf,
+    )
+
+    def compiled(model, x):
+        torch._dynamo.reset()
+        cc = compile_capture(model, backend="eager")
+        cc(x)
+        return cc.as_graph()
+
+    for name, build in (("ResNet-18 (torch)", resnet18_torch), ("GPT-2 12 blocks (torch)", gpt2_torch)):
+        model, x = build()
+        real_row(name, "autograd", lambda m=model, x=x: from_autograd(m, x))
+        real_row(name, "fx", lambda m=model, x=x: from_fx(m, x))
+        real_row(name, "export", lambda m=model, x=x: from_export(m.eval(), (x,)))
+        if name.startswith("ResNet"):
+            real_row(name, "compile", lambda m=model, x=x: compiled(m, x))
+
+    model, x = mobilenetv2_keras()
+    real_row("MobileNetV2 (Keras)", "tf.function", lambda: from_tf_function(model, x))
+    real_row("MobileNetV2 (Keras)", "tape",
+             lambda: from_tape(lambda x: tf.reduce_sum(model(x, training=True)), x))
+
+    def live_forward():
+        with record_tf() as g:
+            model(x)
+        return g
+
+    def live_step():
+        opt = keras.optimizers.SGD(0.01)
+        with record_tf() as g:
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_mean(model(x, training=True))
+            grads = tape.gradient(loss, model.trainable_variables)
+            opt.apply_gradients(zip(grads, model.trainable_variables))
+        return g
+
+    real_row("MobileNetV2 (Keras)", "live forward", live_forward)
+    real_row("MobileNetV2 (Keras)", "live train step", live_step)
+
+    model, idx = gpt2_keras()
+    tokens = tf.constant(idx)
+    real_row("GPT-2 12 blocks (Keras)", "tf.function", lambda: from_tf_function(model, tokens))
+    real_row("GPT-2 12 blocks (Keras)", "tape",
+             lambda: from_tape(lambda t: tf.reduce_sum(model(t)), tokens))
+
+
+def print_real_table() -> None:
+    head = ("model", "adapter", "capture", "raw", "shown", "groups", "typed", "ops grouped",
+            "repeat families")
+    table = [head] + [tuple(str(c) for c in r) for r in real_rows]
+    widths = [max(len(r[i]) if i < len(r) else 0 for r in table) for i in range(len(head))]
+    print("\nreal architectures (one capture each; raw = captured nodes, shown = default view: "
+          "plumbing hidden, parameters folded)")
+    for i, r in enumerate(table):
+        print("  ".join(c.ljust(w) if j < 2 else c.rjust(w) for j, (c, w) in enumerate(zip(r, widths))))
+        if i == 0:
+            print("-" * (sum(widths) + 2 * (len(widths) - 1)))
+
+
 def main() -> int:
     import importlib
 
     torch = importlib.import_module("torch")  # torch before TensorFlow, as sidebyside.setup()
     tf = importlib.import_module("tensorflow")
+    only_real = sys.argv[1:] == ["--only", "real"]
 
     print(f"graph capture benchmark: torch {torch.__version__}, tensorflow {tf.__version__}, "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; best and median of "
           "several runs after a warm-up", flush=True)
-    bench_autograd()
-    bench_fx()
-    bench_tf()
-    bench_json()
-    bench_live_torch()
-    bench_live_tf()
-    w = max(len(r[0]) for r in rows)
-    print(f"{'measurement':<{w}}  {'best':>9}  {'median':>9}  {'target':>9}  result")
-    print("-" * (w + 43))
-    for what, value, median, target, verdict in rows:
-        print(f"{what:<{w}}  {value:>9}  {median:>9}  {target:>9}  {verdict}")
+    if not only_real:
+        bench_autograd()
+        bench_fx()
+        bench_tf()
+        bench_json()
+        bench_live_torch()
+        bench_live_tf()
+        w = max(len(r[0]) for r in rows)
+        print(f"{'measurement':<{w}}  {'best':>9}  {'median':>9}  {'target':>9}  result")
+        print("-" * (w + 43))
+        for what, value, median, target, verdict in rows:
+            print(f"{what:<{w}}  {value:>9}  {median:>9}  {target:>9}  {verdict}")
+    bench_real_models()
+    print_real_table()
     return 1 if any(r[4] == "FAIL" for r in rows) else 0
 
 

@@ -51,7 +51,8 @@ def test_torch_records_ops_with_autograd_nodes_params_and_groups():
     assert [n.group for n in g.nodes if n.kind == "op"][:3] == ["model/0", "model/1", "model/2"]
     assert {gr.id: gr.label for gr in g.groups}["model/0"] == "0 (Linear)"
     assert g.find(op="backward")[0].kind == "control"
-    assert g.summary() == "11 nodes (1 input, 4 param, 5 op, 1 control), 10 edges"
+    assert g.summary() == ("11 nodes (1 input, 4 param, 5 op, 1 control), 10 edges"
+                           " · raw 11 · shown 7")  # params fold in the default view
     # one empty show() on entry, then exactly one batch at exit (interval not reached)
     assert len(view.shown) == 1 and view.shown[0].node_count == 0
     assert len(view.appends) == 1 and view.flushed == 1
@@ -188,4 +189,4 @@ def test_tf_keras_layer_variables_named_and_every_op_seen():
     assert sorted(n.label for n in g.find(kind="param")) == ["layer/hidden/bias",
                                                              "layer/hidden/kernel"]
     s = g.simplified()
-    assert s.summary() == "6 nodes (1 input, 2 param, 3 op), 5 edges"
+    assert s.summary() == "6 nodes (1 input, 2 param, 3 op), 5 edges · raw 8 · shown 6"

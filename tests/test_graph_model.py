@@ -17,6 +17,7 @@ from sidebyside.graph import (
     Node,
 )
 from sidebyside.graph.model import GraphBuilder
+from sidebyside.graph.transform import Simplifier, mark_repeats
 
 
 def sample() -> Graph:
@@ -79,7 +80,9 @@ def test_json_round_trip():
 
 def test_summary_find_and_counts():
     g = sample()
-    assert g.summary() == "7 nodes (1 input, 1 param, 3 op, 1 control, 1 output), 6 edges, 1 subgraphs"
+    # The default view (plumbing hidden, w folded into matmul) shows 4: said as in the view header.
+    assert g.summary() == ("7 nodes (1 input, 1 param, 3 op, 1 control, 1 output), 6 edges, "
+                           "1 subgraphs · raw 7 · shown 4")
     assert (g.node_count, g.edge_count) == (7, 6)
     assert [n.id for n in g.find(op="Identity")] == ["id", "out"]
     assert [n.id for n in g.find(op=("MatMul", "If"))] == ["mm", "if"]
@@ -126,6 +129,12 @@ def test_simplified_chain_of_plumbing_and_dedup():
         (lambda d: d["groups"][0].update(parent="dense/inner"), r"groups form a cycle"),
         (lambda d: d["nodes"][5].update(subgraphs=["if/else"]), r"unknown subgraph 'if/else'"),
         (lambda d: d["counters"].update(traces="2"), r"counters\.traces: expected an int"),
+        (lambda d: d["nodes"][2].update(params=[{"name": "w"}]), r"nodes\[2\]\.params\[0\]: missing"),
+        (lambda d: d["nodes"][2].update(params=[{"name": "w", "kind": "param", "shape": [1.5]}]),
+         r"params\[0\]\.shape\[0\]"),
+        (lambda d: d["groups"][0].update(type=3), r"groups\[0\]\.type: expected str or null"),
+        (lambda d: d["groups"][0].update(repeat={"key": "k", "index": "0", "count": 2}),
+         r"groups\[0\]\.repeat: expected"),
         (lambda d: d["subgraphs"]["if/then"]["nodes"][0].update(kind="x"),
          r"subgraphs\['if/then'\]\.nodes\[0\]\.kind"),
     ],
@@ -174,3 +183,107 @@ def test_importing_the_package_imports_no_framework():
             "print('torch' in sys.modules, 'tensorflow' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+# ---- folding, incremental simplification, repeats --------------------------------------------------
+def test_folded_lists_params_in_their_consumer_and_round_trips():
+    f = sample().folded()
+    assert [n.id for n in f.nodes] == ["x", "mm", "if", "out"]
+    assert f.node("mm").params == [{"id": "w", "name": "w", "kind": "param", "shape": [3, 2],
+                                    "dtype": "resource"}]
+    assert [(e.source, e.target) for e in f.edges] == [("x", "mm"), ("mm", "if"), ("if", "out")]
+    assert f.meta["raw_node_count"] == 7 and f.meta["raw_edge_count"] == 6
+    doc = f.to_dict()
+    assert doc["nodes"][1]["params"][0]["shape"] == [3, 2]
+    assert "params" not in doc["nodes"][0]  # optional: absent when empty (old documents stay valid)
+    assert Graph.from_dict(json.loads(f.to_json())).node("mm").params == f.node("mm").params
+    # Folding without simplifying folds into the plumbing read; a const used twice folds twice.
+    assert sample().folded(simplify=False).node("read").params[0]["id"] == "w"
+    g = Graph(nodes=[Node("c", "Const", kind="const", shape=[]), Node("a", "Add"), Node("b", "Mul")],
+              edges=[Edge("c", "a"), Edge("c", "b"), Edge("a", "b")])
+    f2 = g.folded()
+    assert [n.id for n in f2.nodes] == ["a", "b"] and [p["id"] for p in f2.node("b").params] == ["c"]
+    lonely = Graph(nodes=[Node("w", "W", kind="param", shape=[2]), Node("a", "A")]).folded()
+    assert [n.id for n in lonely.nodes] == ["a"]  # nothing reads w: not drawn, listed instead
+    assert lonely.meta["unused"] == [{"id": "w", "name": "W", "kind": "param", "shape": [2],
+                                      "dtype": None}]
+
+
+def _random_graph(seed: int, n: int = 200) -> Graph:
+    import random
+
+    rnd = random.Random(seed)
+    nodes, edges = [], []
+    for i in range(n):
+        r = rnd.random()
+        kind, plumbing = ("param", False) if r < 0.2 else ("op", r < 0.5)
+        nodes.append(Node(f"n{i}", "Identity" if plumbing else "Op", kind=kind, plumbing=plumbing))
+        if kind != "param":
+            for j in rnd.sample(range(i), min(i, rnd.randint(1, 3))):
+                edges.append(Edge(f"n{j}", f"n{i}"))
+    return Graph(nodes=nodes, edges=edges)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_incremental_simplification_matches_the_whole_graph(seed):
+    """Live appends: the same Simplifier fed batch by batch (each op arriving with its inputs, as
+    the recorders send them) shows what simplified() shows for the whole graph, in any edge order."""
+    import random
+
+    g = _random_graph(seed)
+    whole = g.simplified()
+    simp = Simplifier()
+    nodes, edges, i = [], [], 0
+    rnd = random.Random(seed)
+    by_target: dict = {}
+    for e in g.edges:
+        by_target.setdefault(e.target, []).append(e)
+    while i < len(g.nodes):
+        batch = g.nodes[i:i + rnd.randint(1, 20)]
+        i += len(batch)
+        batch_edges = [e for n in batch for e in by_target.get(n.id, [])]
+        rnd.shuffle(batch_edges)  # order-independent within what it has seen
+        out_nodes, out_edges = simp.feed(batch, batch_edges)
+        nodes += out_nodes
+        edges += out_edges
+    assert [n.id for n in nodes] == [n.id for n in whole.nodes]
+    # (Parallel edges may differ in count with arrival order; which pairs are linked may not.)
+    assert {(e.source, e.target) for e in edges} == {(e.source, e.target) for e in whole.edges}
+    # Folded too: params fold into consumers fed in the same batch.
+    whole_f = g.folded()
+    simp = Simplifier(fold=True)
+    out = simp.feed(g.nodes, list(reversed(g.edges)))
+    unused = {p["id"] for p in whole_f.meta.get("unused", [])}  # only the whole graph knows
+    out = ([n for n in out[0] if n.id not in unused], out[1])
+    assert [n.id for n in out[0]] == [n.id for n in whole_f.nodes]
+    assert {n.id: sorted(p["id"] for p in n.params) for n in out[0]} == {
+        n.id: sorted(p["id"] for p in n.params) for n in whole_f.nodes}
+
+
+def test_a_param_whose_consumer_arrives_later_is_shown_as_a_node():
+    simp = Simplifier(fold=True)
+    assert [n.id for n in simp.feed([Node("w", "W", kind="param")], [])[0]] == ["w"]
+    nodes, edges = simp.feed([Node("mm", "MatMul")], [Edge("w", "mm")])
+    assert [n.id for n in nodes] == ["mm"] and nodes[0].params == []
+    assert [(e.source, e.target) for e in edges] == [("w", "mm")]
+    # Folded in its batch, then used again by a later op: that op lists it too.
+    simp = Simplifier(fold=True)
+    simp.feed([Node("v", "V", kind="param"), Node("a", "A")], [Edge("v", "a")])
+    nodes, edges = simp.feed([Node("b", "B")], [Edge("v", "b")])
+    assert [p["id"] for p in nodes[0].params] == ["v"] and edges == []
+
+
+def test_mark_repeats_finds_runs_of_identical_siblings():
+    g = Graph()
+    b = GraphBuilder(g)
+    for blk, ops in (("m/b0", "AB"), ("m/b1", "AB"), ("m/b2", "AB"), ("m/c", "AB"), ("m/b3", "AC")):
+        gid = b.group(blk, type_of=lambda p: "Block" if "/b" in p else "Other")
+        for op in ops:
+            b.add_node(Node(b.new_id(), op, group=gid))
+    mark_repeats(g)
+    reps = {gr.id: gr.repeat for gr in g.groups}
+    assert [reps[f"m/b{i}"]["index"] for i in range(3)] == [0, 1, 2]
+    assert {reps[f"m/b{i}"]["count"] for i in range(3)} == {3}
+    assert reps["m/c"] is None and reps["m/b3"] is None and reps["m"] is None
+    assert len({reps[f"m/b{i}"]["key"] for i in range(3)}) == 1
+    g.validate()

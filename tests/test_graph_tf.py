@@ -64,7 +64,9 @@ def test_captured_variable_is_a_named_param_and_plumbing_hides():
         ("input", "x"), ("param", "w")]
     assert [n.op for n in g.nodes if n.plumbing] == ["ReadVariableOp", "NoOp"]
     s = g.simplified()
-    assert s.summary() == "4 nodes (1 input, 1 param, 1 op, 1 output), 3 edges"
+    assert s.summary() == "4 nodes (1 input, 1 param, 1 op, 1 output), 3 edges · raw 6 · shown 4"
+    w_node = s.find(kind="param")[0]
+    assert (w_node.shape, w_node.dtype) == ([3, 2], "float32")  # the variable, not "[] resource"
     param = s.find(kind="param")[0].id
     assert s.successors(param) == ["MatMul"]
     assert s.find(op="MatMul")[0].shape == [2, 2]
@@ -168,4 +170,4 @@ def test_lifted_constant_is_plumbing():
     g = from_tf_function(f, tf.ones([100, 3]))
     lifted = [n for n in g.nodes if n.plumbing]
     assert [(n.op, n.kind) for n in lifted] == [("Placeholder", "const")]
-    assert g.simplified().summary() == "3 nodes (1 input, 1 op, 1 output), 2 edges"
+    assert g.simplified().summary() == "3 nodes (1 input, 1 op, 1 output), 2 edges · raw 4 · shown 3"

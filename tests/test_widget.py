@@ -19,7 +19,6 @@ from sidebyside.widget import (
     GraphView,
     default_collapsed,
     side_by_side,
-    simplify_doc,
     visible_count,
 )
 
@@ -137,7 +136,8 @@ def test_simplified_toggle_resends_simplified_or_raw():
     assert "id" not in ids  # the Identity is plumbing: hidden by default
     pairs = {(e["source"], e["target"]) for e in view.graph["edges"]}
     assert ("x", "add") in pairs  # the edge bypasses it
-    assert view.graph == simplify_doc(view.document)
+    # One simplification: the view sends exactly what Graph.folded() (the default view) gives.
+    assert view.graph == Graph.from_dict(view.document).folded().to_dict()
 
     from_browser(view, method="update", state={"simplified": False}, buffer_paths=[])
     assert "id" in [n["id"] for n in view.graph["nodes"]]
@@ -145,16 +145,17 @@ def test_simplified_toggle_resends_simplified_or_raw():
     assert any(m == "update" and "graph" in p for m, p in sent)
     assert repr(view) == "GraphView('z = (x+y) + x*y': 6 nodes, 7 edges)"
     view.simplified = True
-    assert repr(view) == "GraphView('z = (x+y) + x*y': 5 nodes, 6 edges)"
+    assert repr(view) == "GraphView('z = (x+y) + x*y': 5 nodes, 6 edges · raw 6 · shown 5)"
+    assert view.graph["meta"]["raw_node_count"] == 6  # the header's "raw N"
 
 
-def test_dict_level_simplification_matches_graph_simplified():
+def test_lenient_documents_use_the_same_simplification_as_graph_simplified():
     doc = z_graph().to_dict()
-    doc["schema"] = "not-validated"  # Graph.from_dict rejects it: the dict-level fallback runs
-    fallback = simplify_doc(doc)
+    doc["schema"] = "not-validated"  # Graph.from_dict would reject it; the view reads it leniently
+    view = GraphView(doc)
     reference = z_graph().simplified().to_dict()
-    assert [n["id"] for n in fallback["nodes"]] == [n["id"] for n in reference["nodes"]]
-    assert sorted((e["source"], e["target"]) for e in fallback["edges"]) == sorted(
+    assert [n["id"] for n in view.graph["nodes"]] == [n["id"] for n in reference["nodes"]]
+    assert sorted((e["source"], e["target"]) for e in view.graph["edges"]) == sorted(
         (e["source"], e["target"]) for e in reference["edges"])
 
 
@@ -322,7 +323,7 @@ def test_live_growth_past_the_limit_is_refused():
 def test_repr_and_side_by_side():
     left = GraphView(z_graph(), title="TensorFlow")
     right = GraphView(z_graph().simplified(), title="PyTorch")
-    assert repr(left) == "GraphView('TensorFlow': 5 nodes, 6 edges)"
+    assert repr(left) == "GraphView('TensorFlow': 5 nodes, 6 edges · raw 6 · shown 5)"
     bundle = left._repr_mimebundle_()
     data = bundle[0] if isinstance(bundle, tuple) else bundle  # anywidget adds metadata
     assert data["text/plain"] == repr(left)  # what nbval compares for a widget output
@@ -330,3 +331,55 @@ def test_repr_and_side_by_side():
     assert box.children == (left, right)
     assert left.layout.flex == "1 1 0%"
     assert repr(box) == f"SideBySide({left!r} | {right!r})"
+
+
+# ---- folding and raw counts ------------------------------------------------------------------------
+def test_default_view_folds_params_and_the_option_keeps_them():
+    g = Graph(name="dense", nodes=[Node("x", "x", kind="input"),
+                                   Node("w", "w", kind="param", shape=[3, 2], dtype="float32"),
+                                   Node("mm", "MatMul")],
+              edges=[Edge("x", "mm"), Edge("w", "mm")])
+    view = GraphView(g)
+    assert [n["id"] for n in view.graph["nodes"]] == ["x", "mm"]
+    assert view.graph["nodes"][1]["params"] == [
+        {"id": "w", "name": "w", "kind": "param", "shape": [3, 2], "dtype": "float32"}]
+    assert view.graph["meta"]["raw_node_count"] == 3
+    assert repr(view) == "GraphView('dense': 2 nodes, 1 edges · raw 3 · shown 2)"
+    view.fold = False
+    assert [n["id"] for n in view.graph["nodes"]] == ["x", "w", "mm"]
+    assert GraphView(g, fold=False).node_count == 3
+
+
+def test_live_append_folds_params_and_reports_raw_counts():
+    view = GraphView()
+    view.append_interval = 0
+    sent = capture(view)
+    view.append([{"id": "x", "op": "x", "kind": "input"},
+                 {"id": "w", "op": "w", "kind": "param", "shape": [4]},
+                 {"id": "r", "op": "Identity", "plumbing": True},
+                 {"id": "mm", "op": "mul"}],
+                [{"source": "x", "target": "mm"}, {"source": "w", "target": "r"},
+                 {"source": "r", "target": "mm"}])
+    batch = [p for m, p in sent if m == "custom"][0]["batches"][0]
+    assert [n["id"] for n in batch["nodes"]] == ["x", "mm"]
+    assert [p["id"] for p in batch["nodes"][1]["params"]] == ["w"]
+    assert [(e["source"], e["target"]) for e in batch["edges"]] == [("x", "mm")]
+    assert (batch["raw_node_count"], batch["raw_edge_count"]) == (4, 3)
+    assert view.node_count == 2 and len(view.document["nodes"]) == 4
+    view.fold = False  # a full resend with the option off shows the raw param
+    assert [n["id"] for n in view.graph["nodes"]] == ["x", "w", "mm"]
+
+
+def test_a_lone_wrapper_group_is_opened():
+    nodes = [{"id": f"n{i}", "group": f"model/l{i // 10}"} for i in range(400)]
+    groups = [{"id": "model", "parent": None}] + [
+        {"id": f"model/l{j}", "parent": "model"} for j in range(40)]
+    # One box ("model") says nothing: its 40 layers show even though collapse_above is 20.
+    assert default_collapsed(nodes, groups, 20) == sorted(f"model/l{j}" for j in range(40))
+
+
+def test_view_doc_is_what_a_view_sends():
+    from sidebyside.widget import simplify_doc, view_doc
+
+    assert view_doc(z_graph()) == GraphView(z_graph()).graph
+    assert simplify_doc(z_graph().to_dict()) == z_graph().simplified().to_dict()

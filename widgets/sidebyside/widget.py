@@ -5,14 +5,19 @@
     view                                               # draws it: click a node, toggle "simplified"
     view.selected, view.clicks                         # the last node clicked in the browser, all clicks
     view.append(nodes, edges)                          # live growth, batched (<= 1 message / 100 ms)
+    view.fold = False                                  # parameters as nodes, not listed in ops
     side_by_side(torch_view, tf_view)                  # two views next to each other
 
 The front end lives in widgets/js/src (built with esbuild into sidebyside/static/graphview.js, dagre
 included: no CDN); that engine is loaded once per kernel (GraphEngine) and each view carries only a
-tiny loader module, so saved notebooks hold the engine once. Python does the data work: the simplified view (plumbing nodes hidden) is computed
-here and sent as the `graph` trait; live appends travel as small custom messages carrying only the
-new nodes and edges; which groups start collapsed and whether a graph is too large to draw are also
-decided here, so the browser never receives more than it can draw.
+tiny loader module, so saved notebooks hold the engine once. Python does the data work: the view holds
+one Graph and draws it through one `sidebyside.graph.transform.Simplifier` (plumbing hidden when
+`simplified`, parameters and constants folded into their consumers' node.params when `fold`, the same
+code as Graph.simplified()/folded()); live appends are fed through that same Simplifier and travel as
+small custom messages carrying only the new nodes and edges (plus the raw counts). Which groups start
+collapsed and whether a graph is too large to draw are also decided here, so the browser never
+receives more than it can draw. GraphView(compile_capture) shows all the capture's graphs and keeps
+them and its counters up to date; so does counters=capture.counters.
 """
 
 from __future__ import annotations
@@ -20,16 +25,18 @@ from __future__ import annotations
 import json
 import threading
 import time
+import weakref
 from pathlib import Path
 
 import anywidget
 import ipywidgets
 import traitlets
 
-from sidebyside.graph.model import jsonable
+from sidebyside.graph.model import Edge, Graph, Group, Node, _zero_counters, jsonable, paused_gc
+from sidebyside.graph.transform import Simplifier
 
 __all__ = ["GraphView", "GraphEngine", "side_by_side", "step_through", "STATIC",
-           "MAX_VISIBLE_NODES"]
+           "MAX_VISIBLE_NODES", "default_collapsed", "visible_count", "view_doc"]
 
 STATIC = Path(__file__).parent / "static"
 #: Above this many visible nodes (after collapsing groups) a graph is refused with a message.
@@ -37,168 +44,69 @@ MAX_VISIBLE_NODES = 3000
 #: Live appends are sent at most this often (seconds); flush() sends the rest at once.
 APPEND_INTERVAL = 0.1
 
-_NODE_DEFAULTS = {
-    "label": None,
-    "kind": "op",
-    "group": None,
-    "shape": None,
-    "dtype": None,
-    "device": None,
-    "plumbing": False,
-    "subgraphs": [],
-    "attrs": {},
-}
-_EDGE_DEFAULTS = {"shape": None, "dtype": None}
+def _as_graph(graph) -> Graph:
+    """The view's own Graph (the one representation) from a Graph, a document dict or JSON.
 
-
-def _empty_doc(name: str = "") -> dict:
-    return {
-        "schema": "sidebyside.graph/1",
-        "name": name,
-        "framework": "torch",
-        "source": "manual",
-        "nodes": [],
-        "edges": [],
-        "groups": [],
-        "subgraphs": {},
-        "counters": {"traces": 0, "recompiles": 0, "graph_breaks": 0},
-        "meta": {},
-    }
-
-
-def _node_dict(n) -> dict:
-    d = n.to_dict() if hasattr(n, "to_dict") else dict(n)
-    out = {"id": str(d["id"]), "op": str(d.get("op", d["id"]))}
-    for k, v in _NODE_DEFAULTS.items():
-        out[k] = d.get(k, v)
-    if out["label"] is None:
-        out["label"] = out["op"]
-    out["attrs"] = jsonable(out["attrs"] or {})
-    out["subgraphs"] = list(out["subgraphs"] or [])
-    return out
-
-
-def _edge_dict(e) -> dict:
-    d = e.to_dict() if hasattr(e, "to_dict") else dict(e)
-    out = {"source": str(d["source"]), "target": str(d["target"])}
-    for k, v in _EDGE_DEFAULTS.items():
-        out[k] = d.get(k, v)
-    return out
-
-
-def _group_dict(g) -> dict:
-    d = g.to_dict() if hasattr(g, "to_dict") else dict(g)
-    return {"id": d["id"], "label": d.get("label") or d["id"], "parent": d.get("parent")}
-
-
-def _as_doc(graph) -> dict:
-    """A graph document (dict) from a Graph, a dict or a JSON string."""
+    A Graph is copied shallowly (appends never touch the caller's lists; nodes are never modified).
+    Documents are read leniently: missing optional keys take their defaults, and groups that nodes
+    name but the document does not declare are declared ("a/b" gets parent "a").
+    """
     if graph is None:
-        return _empty_doc()
-    if isinstance(graph, str):
-        graph = json.loads(graph)
-    if hasattr(graph, "to_dict"):
-        graph = graph.to_dict()
-    if not isinstance(graph, dict):
-        raise TypeError(f"GraphView shows a sidebyside.graph.Graph or a graph document, not {graph!r}")
-    doc = _empty_doc(graph.get("name", ""))
-    doc.update({k: v for k, v in graph.items() if k in doc})
-    doc["nodes"] = [_node_dict(n) for n in graph.get("nodes", [])]
-    doc["edges"] = [_edge_dict(e) for e in graph.get("edges", [])]
-    doc["groups"] = [_group_dict(g) for g in graph.get("groups", [])]
-    doc["counters"] = {**_empty_doc()["counters"], **(graph.get("counters") or {})}
-    doc["meta"] = jsonable(doc.get("meta") or {})
-    doc["subgraphs"] = {k: _as_doc(v) for k, v in (graph.get("subgraphs") or {}).items()}
-    _declare_groups(doc["groups"], doc["nodes"])
-    return doc
+        return Graph()
+    if isinstance(graph, Graph):
+        out = Graph(name=graph.name, framework=graph.framework, source=graph.source,
+                    nodes=list(graph.nodes), edges=list(graph.edges),
+                    groups=[g.copy() for g in graph.groups], subgraphs=dict(graph.subgraphs),
+                    counters=dict(graph.counters), meta=dict(graph.meta), native=graph.native)
+    else:
+        if isinstance(graph, str):
+            graph = json.loads(graph)
+        if hasattr(graph, "to_dict"):
+            graph = graph.to_dict()
+        if not isinstance(graph, dict):
+            raise TypeError(
+                f"GraphView shows a sidebyside.graph.Graph or a graph document, not {graph!r}")
+        out = Graph(
+            name=graph.get("name", ""),
+            framework=graph.get("framework", "torch"),
+            source=graph.get("source", "manual"),
+            nodes=[Node.from_dict(n) for n in graph.get("nodes", [])],
+            edges=[Edge.from_dict(e) for e in graph.get("edges", [])],
+            groups=[Group.from_dict(g) for g in graph.get("groups", [])],
+            subgraphs={k: _as_graph(v) for k, v in (graph.get("subgraphs") or {}).items()},
+            counters={**_zero_counters(), **(graph.get("counters") or {})},
+            meta=jsonable(graph.get("meta") or {}),
+        )
+    _declare_groups(out.groups, out.nodes)
+    return out
 
 
-def _declare_groups(groups: list, nodes: list) -> list:
+def _declare_groups(groups: list[Group], nodes) -> list[Group]:
     """Declare groups that nodes name but the list lacks ("a/b" gets parent "a"); returns new ones."""
-    known = {g["id"] for g in groups}
+    known = {g.id for g in groups}
     added = []
-
-    def declare(gid):
-        if gid in known:
-            return
-        parent = gid.rsplit("/", 1)[0] if "/" in gid else None
-        if parent:
-            declare(parent)
-        known.add(gid)
-        g = {"id": gid, "label": gid.rsplit("/", 1)[-1], "parent": parent}
-        groups.append(g)
-        added.append(g)
-
     for n in nodes:
-        if n.get("group"):
-            declare(n["group"])
+        missing, gid = [], n.group
+        while gid and gid not in known:  # the group and its undeclared ancestors, innermost first
+            missing.append(gid)
+            known.add(gid)
+            gid = gid.rsplit("/", 1)[0] if "/" in gid else None
+        for gid in reversed(missing):
+            g = Group(gid, gid.rsplit("/", 1)[-1], gid.rsplit("/", 1)[0] if "/" in gid else None)
+            groups.append(g)
+            added.append(g)
     return added
 
 
-def simplify_doc(doc: dict) -> dict:
-    """The simplified document: plumbing nodes removed, edges bypassing them.
-
-    Uses `sidebyside.graph.Graph.simplified()` (the one definition of "simplified"); a document the
-    Graph class rejects falls back to the same rule applied to the dict.
-    """
-    try:
-        from sidebyside.graph.model import Graph, GraphSchemaError
-
-        try:
-            return _as_doc(Graph.from_dict(doc).simplified().to_dict())
-        except GraphSchemaError:
-            pass
-    except ImportError:  # pragma: no cover - the graph package is part of sidebyside
-        pass
-    simp = _Simplifier()
-    nodes, edges = simp.feed(doc["nodes"], doc["edges"])
-    out = dict(doc, nodes=nodes, edges=edges)
-    used = {n["group"] for n in nodes if n["group"]}
-    parents = {g["id"]: g.get("parent") for g in doc["groups"]}
-    for gid in list(used):
-        p = parents.get(gid)
-        while p and p not in used:
-            used.add(p)
-            p = parents.get(p)
-    out["groups"] = [g for g in doc["groups"] if g["id"] in used]
-    out["meta"] = {**doc.get("meta", {}), "simplified": True}
-    return out
+def view_doc(graph, *, simplified: bool = True, fold: bool = True) -> dict:
+    """The document a GraphView sends for `graph` (a Graph, a document dict or JSON): the same
+    Simplifier, for scripts and benchmarks that draw without a kernel."""
+    return Simplifier(plumbing=simplified, fold=fold).apply(_as_graph(graph)).to_dict()
 
 
-class _Simplifier:
-    """Incremental plumbing removal, for live appends: each batch is simplified as it arrives."""
-
-    def __init__(self):
-        self.plumbing: set[str] = set()
-        self.sources: dict[str, list[str]] = {}  # plumbing node -> real producers feeding it
-        self.pairs: set[tuple[str, str]] = set()
-
-    def feed(self, nodes, edges):
-        keep = []
-        for n in nodes:
-            if n.get("plumbing"):
-                self.plumbing.add(n["id"])
-                self.sources.setdefault(n["id"], [])
-            else:
-                keep.append(n)
-        out = []
-        for e in edges:
-            s, t = e["source"], e["target"]
-            real = self.sources.get(s, []) if s in self.plumbing else [s]
-            if t in self.plumbing:
-                for r in real:
-                    if r not in self.sources[t]:
-                        self.sources[t].append(r)
-                continue
-            for r in real:
-                if s in self.plumbing:
-                    if (r, t) in self.pairs:
-                        continue
-                    out.append(dict(e, source=r))
-                else:
-                    out.append(e)
-                self.pairs.add((r, t))
-        return keep, out
+def simplify_doc(doc) -> dict:
+    """Plumbing hidden, nothing folded: view_doc(doc, fold=False) (kept for existing scripts)."""
+    return view_doc(doc, fold=False)
 
 
 def _group_parents(doc_groups: list) -> dict:
@@ -232,7 +140,8 @@ def visible_count(nodes: list, groups: list, collapsed) -> int:
 
 def default_collapsed(nodes: list, groups: list, collapse_above: int) -> list:
     """Groups collapsed at first sight: nothing if the graph is small, else the deepest level of
-    the group tree at which at most `collapse_above` boxes remain (the top level if none does)."""
+    the group tree at which at most `collapse_above` boxes remain (the top level if none does; a
+    single box wrapping everything is always opened one level)."""
     if len(nodes) <= collapse_above or not groups:
         return []
     parents = _group_parents(groups)
@@ -245,7 +154,9 @@ def default_collapsed(nodes: list, groups: list, collapse_above: int) -> list:
         level = sorted(g for g in used if depth.get(g) == d)
         if not level:
             break
-        if best is None or visible_count(nodes, groups, level) <= collapse_above:
+        # One box (a model wrapping everything) says nothing: open it even past collapse_above.
+        lone = best is not None and len(best) == 1
+        if best is None or lone or visible_count(nodes, groups, level) <= collapse_above:
             best = level
         else:
             break
@@ -361,6 +272,8 @@ class GraphView(_ShownWithPicture, anywidget.AnyWidget):
     graph = traitlets.Dict().tag(sync=True)  # the document drawn (already simplified if asked)
     title = traitlets.Unicode("").tag(sync=True)
     simplified = traitlets.Bool(True).tag(sync=True)
+    #: Fold parameters and constants into the ops that consume them (node.params), Netron-style.
+    fold = traitlets.Bool(True).tag(sync=True)
     collapse_above = traitlets.Int(150).tag(sync=True)
     max_nodes = traitlets.Int(MAX_VISIBLE_NODES).tag(sync=True)
     collapsed = traitlets.List(traitlets.Unicode()).tag(sync=True)
@@ -375,14 +288,14 @@ class GraphView(_ShownWithPicture, anywidget.AnyWidget):
     append_interval = APPEND_INTERVAL
 
     def __init__(self, graph=None, *, title="", simplified=True, collapse_above=150,
-                 max_nodes=MAX_VISIBLE_NODES, height=420, counters=None, **kwargs):
+                 max_nodes=MAX_VISIBLE_NODES, height=420, counters=None, fold=True, **kwargs):
         super().__init__(title=title, simplified=simplified, collapse_above=collapse_above,
-                         max_nodes=max_nodes, height=height, _engine=_engine(), **kwargs)
+                         max_nodes=max_nodes, height=height, fold=fold, _engine=_engine(), **kwargs)
         self._lock = threading.RLock()
         self._timer = None
         self._callbacks = []
-        self._raw = _empty_doc()
-        self._graph_obj = None
+        self._raw = Graph()
+        self._live_counters = None
         self._batches = []  # append batches sent since the last full send (replayed to new views)
         self._pending = {"nodes": [], "edges": [], "groups": []}
         self._seq = 0
@@ -390,39 +303,47 @@ class GraphView(_ShownWithPicture, anywidget.AnyWidget):
         self._refused = False
         self._shown_nodes = 0
         self._shown_edges = 0
-        self._simp = _Simplifier()
+        self._simp = Simplifier()
         self.messages_sent = 0  # custom messages sent (live appends), for tests and curiosity
         self.steps: list[str] = []  # node ids highlighted by step()/step_through, in order
         self.clicks: list[str] = []  # node ids clicked in the browser, in order (kept on the view)
         self.on_msg(self._on_custom_msg)
-        self.observe(self._on_simplified, names="simplified")
+        self.observe(self._on_simplified, names=["simplified", "fold"])
         self.observe(self._on_selected, names="selected")
+        if _is_live_source(graph) and hasattr(graph, "as_graph"):  # e.g. a CompileCapture: all its graphs, redrawn as it grows
+            _subscribe(graph, self, "_on_source_change")
+            graph = graph.as_graph()
         self.show(graph)
         if counters is not None:  # e.g. a CompileCapture's or TraceHistory's counts
             self.counters = dict(counters)
+            if _is_live_source(counters):  # CompileCapture/TraceHistory.counters: live
+                self._live_counters = counters
+                _subscribe(counters, self, "_on_counters_change")
 
     # ---- showing -------------------------------------------------------------------------------
     def show(self, graph) -> GraphView:
         """Replace the graph (a Graph, a document dict or JSON). Returns the view."""
         with self._lock:
             self._cancel_timer()
-            self._graph_obj = graph if hasattr(graph, "simplified") else None
-            self._raw = _as_doc(graph)
+            self._raw = _as_graph(graph)
             self._send_full(recollapse=True)
         return self
 
-    def _display_doc(self) -> dict:
-        if not self.simplified:
-            return self._raw
-        if self._graph_obj is not None and len(self._graph_obj.nodes) == len(self._raw["nodes"]):
-            return _as_doc(self._graph_obj.simplified())
-        return simplify_doc(self._raw)
+    def _on_source_change(self, source) -> None:
+        """A live source (CompileCapture) captured another graph or counted a recompile."""
+        with self._lock:
+            if len(source.graphs) != self._raw.meta.get("graph_count"):
+                self.show(source.as_graph())
+            self.counters = dict(source.counters)
+
+    def _on_counters_change(self, source) -> None:
+        self.counters = dict(source.counters)
 
     def _send_full(self, recollapse: bool) -> None:
-        doc = self._display_doc()
-        self._simp = _Simplifier()
-        if self.simplified:  # later appends continue the same simplification
-            self._simp.feed(self._raw["nodes"], self._raw["edges"])
+        # One simplification for the whole graph; later appends continue it (same Simplifier).
+        self._simp = Simplifier(plumbing=self.simplified, fold=self.fold)
+        with paused_gc():  # thousands of small dicts: a full collection here would cost seconds
+            doc = self._simp.apply(self._raw).to_dict()
         self._batches = []
         self._pending = {"nodes": [], "edges": [], "groups": []}
         self._shown_nodes = len(doc["nodes"])
@@ -435,7 +356,8 @@ class GraphView(_ShownWithPicture, anywidget.AnyWidget):
         self._refused = visible > self.max_nodes
         with self.hold_sync():
             self._epoch += 1
-            self.counters = dict(doc.get("counters") or {})
+            live = self._live_counters
+            self.counters = dict(live.counters if live is not None else doc.get("counters") or {})
             self.collapsed = collapsed
             self.highlight = None
             if self._refused:
@@ -464,18 +386,20 @@ class GraphView(_ShownWithPicture, anywidget.AnyWidget):
         Only the new items travel to the browser, batched: at most one message per
         `append_interval` seconds, with a timer (and `flush()`) sending what is left.
         """
-        nodes = [_node_dict(n) for n in nodes]
-        edges = [_edge_dict(e) for e in edges]
-        groups = [_group_dict(g) for g in groups]
+        nodes = [n if isinstance(n, Node) else Node.from_dict(n) for n in nodes]
+        edges = [e if isinstance(e, Edge) else Edge.from_dict(e) for e in edges]
+        groups = [g.copy() if isinstance(g, Group) else Group.from_dict(g) for g in groups]
         with self._lock:
-            known = {g["id"] for g in self._raw["groups"]}
-            groups = [g for g in groups if g["id"] not in known]
-            self._raw["groups"].extend(groups)
-            groups += _declare_groups(self._raw["groups"], nodes)
-            self._raw["nodes"].extend(nodes)
-            self._raw["edges"].extend(edges)
-            if self.simplified:
-                nodes, edges = self._simp.feed(nodes, edges)
+            known = {g.id for g in self._raw.groups}
+            groups = [g for g in groups if g.id not in known]
+            self._raw.groups.extend(groups)
+            groups += _declare_groups(self._raw.groups, nodes)
+            self._raw.nodes.extend(nodes)
+            self._raw.edges.extend(edges)
+            shown, shown_edges = self._simp.feed(nodes, edges)
+            nodes = [n.to_dict() for n in shown]
+            edges = [e.to_dict() for e in shown_edges]
+            groups = [g.to_dict() for g in groups]
             p = self._pending
             p["nodes"].extend(nodes)
             p["edges"].extend(edges)
@@ -524,7 +448,9 @@ class GraphView(_ShownWithPicture, anywidget.AnyWidget):
                           "meta": {"refused": True, "node_count": visible}}
             return
         self._seq += 1
-        batch = {"seq": self._seq, **p}
+        # Counts before simplification/folding, for the header's "raw N · shown M".
+        batch = {"seq": self._seq, **p, "raw_node_count": len(self._raw.nodes),
+                 "raw_edge_count": len(self._raw.edges)}
         self._batches.append(batch)
         self._send_custom({"type": "append", "epoch": self._epoch, "batches": [batch]})
 
@@ -561,9 +487,9 @@ class GraphView(_ShownWithPicture, anywidget.AnyWidget):
 
     def node(self, node_id: str) -> dict | None:
         """The node dict with this id (from the full graph, plumbing included), or None."""
-        for n in self._raw["nodes"]:
-            if n["id"] == node_id:
-                return n
+        for n in self._raw.nodes:
+            if n.id == node_id:
+                return n.to_dict()
         return None
 
     @property
@@ -579,7 +505,12 @@ class GraphView(_ShownWithPicture, anywidget.AnyWidget):
     # ---- info ----------------------------------------------------------------------------------
     @property
     def document(self) -> dict:
-        """The full graph document (raw: plumbing included, live appends included)."""
+        """The full graph document (raw: plumbing included, live appends included), as a dict."""
+        return self._raw.to_dict()
+
+    @property
+    def source_graph(self) -> Graph:
+        """The full graph (raw) as the view holds it: a Graph, live appends included."""
         return self._raw
 
     @property
@@ -592,9 +523,32 @@ class GraphView(_ShownWithPicture, anywidget.AnyWidget):
         return self._shown_edges
 
     def __repr__(self) -> str:
-        name = self.title or self._raw.get("name") or "graph"
+        name = self.title or self._raw.name or "graph"
         extra = " (too large to draw)" if self._refused else ""
-        return f"GraphView({name!r}: {self.node_count} nodes, {self.edge_count} edges{extra})"
+        raw = self._raw.meta.get("raw_node_count")  # shown a graph that was already simplified
+        raw = raw if isinstance(raw, int) else len(self._raw.nodes)
+        counts = f" · raw {raw} · shown {self.node_count}" if raw != self.node_count else ""
+        return (f"GraphView({name!r}: {self.node_count} nodes, {self.edge_count} edges{counts}"
+                f"{extra})")
+
+
+def _is_live_source(obj) -> bool:
+    """A capture that tells its views when it changes: subscribe(callback) and counters."""
+    return callable(getattr(obj, "subscribe", None)) and hasattr(obj, "counters")
+
+
+def _subscribe(source, view: GraphView, method: str) -> None:
+    """source.subscribe(callback) with a callback that does not keep the view alive."""
+    ref = weakref.ref(view)
+
+    def callback(src) -> bool:
+        v = ref()
+        if v is None:
+            return False  # the view is gone: unsubscribe
+        getattr(v, method)(src)
+        return True
+
+    source.subscribe(callback)
 
     # ---- saved state and static picture (see _ShownWithPicture) --------------------------------
     def _settle(self) -> None:
@@ -668,14 +622,14 @@ def side_by_side(left_view, right_view, *more) -> SideBySide:
 def _fx_ids(view: GraphView) -> dict:
     """FX node name -> node id in the view's document (adapters keep the name in attrs or label)."""
     ids = {}
-    for n in view.document["nodes"]:
-        attrs = n.get("attrs") or {}
+    for n in view.source_graph.nodes:
+        attrs = n.attrs or {}
         for key in ("fx_name", "fx_node", "name"):
             if isinstance(attrs.get(key), str):
-                ids.setdefault(attrs[key], n["id"])
-        ids.setdefault(n["id"], n["id"])
-        if n.get("label"):
-            ids.setdefault(n["label"], n["id"])
+                ids.setdefault(attrs[key], n.id)
+        ids.setdefault(n.id, n.id)
+        if n.label:
+            ids.setdefault(n.label, n.id)
     return ids
 
 
@@ -687,7 +641,7 @@ def step_through(graph_module, *inputs, view: GraphView, delay: float = 0.0):
     """
     import torch.fx
 
-    if not view.document["nodes"]:
+    if not view.source_graph.nodes:
         from sidebyside.graph import from_fx
 
         view.show(from_fx(graph_module, *inputs))

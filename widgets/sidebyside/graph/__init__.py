@@ -14,31 +14,39 @@ Graph(name, framework, source, nodes, edges, groups, subgraphs, counters, meta)
             Identity / NoOp / ReadVariableOp / lifted constants / getitem ... (the simplified view
             hides them); subgraphs: keys into graph.subgraphs ("cond/then", "while/body", ...).
     .edges  [Edge(source, target, shape, dtype)]  data flows source -> target.
-    .groups [Group(id, label, parent)]  modules ("enc/0", label "0 (Linear)") and name scopes.
+    .groups [Group(id, label, parent, type, repeat)]  modules ("enc/0", label "0 (Linear)", type
+            "Linear"), Keras layers and name scopes; every op sits in the innermost module / layer
+            that ran it; repeat {"key", "index", "count"} marks runs of identical sibling blocks.
     .subgraphs {key: Graph}  control-flow bodies (If/While/Case, torch.cond), same schema.
     .counters {"traces", "recompiles", "graph_breaks"};  .meta {}: adapter extras.
     .native  the framework object it came from (GraphModule, ExportedProgram, ConcreteFunction,
              tf.Graph, grad_fn); never serialised.
     Methods: to_dict() / from_dict(d), to_json() / from_json(s) (from_* validate and raise
-    GraphSchemaError naming the bad field), validate(), simplified() (new Graph without plumbing;
-    edges bypass it), summary() ("5 nodes (2 input, 3 op), 6 edges[, 2 subgraphs]"), node_count,
+    GraphSchemaError naming the bad field), validate(), simplified(fold=False) (new Graph without
+    plumbing; edges bypass it), folded() (also params/consts folded into their consumers'
+    node.params, GraphView's default view), mark_repeats(), summary() ("5 nodes (2 input, 3 op),
+    6 edges[, 2 subgraphs][ · raw N · shown M]"), raw_and_shown(), node_count,
     edge_count, find(op=None, *, kind=None, label=None, group=None) -> [Node], node(id), ops(),
     predecessors(id), successors(id).
-    MAX_NODES (5000): adapters raise GraphTooLargeError beyond it (max_nodes= overrides per call).
+    MAX_NODES (50,000): adapters raise GraphTooLargeError beyond it (max_nodes= overrides per call).
     UnsupportedInputError: input an adapter cannot capture (e.g. a tensor without grad_fn).
 
 PyTorch
 -------
 from_autograd(tensor, *, module=None, names=None, name=None, max_nodes=None) -> Graph
+from_autograd(model, *inputs, ...) -> Graph   (runs model(*inputs) with module hooks)
     The autograd graph behind tensor.grad_fn: ops are backward functions (AddBackward0 ...),
     leaves (AccumulateGrad) are inputs/params named from names={"x": x}, module.named_parameters
     (grouped by module path) or the caller's variable names. No grad_fn -> UnsupportedInputError.
+    Given the model and its inputs, every op is grouped by the innermost module that ran it.
 from_fx(fn_or_module, *example_inputs, name=None, concrete_args=None, max_nodes=None) -> Graph
     torch.fx.symbolic_trace; with example inputs, ShapeProp shapes. Node ids = FX node names.
     A data-dependent `if` raises torch.fx.proxy.TraceError (not wrapped: it is the lesson).
 compile_capture(fn, backend="aot_eager", *, dynamic=None, fullgraph=False, name=None)
     -> CompileCapture; call it like fn. .graphs (one Graph per FX graph dynamo captured, with
-    meta["break_reason"] / ["ended_by"] / ["compile_id"]), .graph_breaks (short reasons),
+    meta["break_reason"] / ["break_where"] / ["ended_by"] / ["compile_id"]), .graph (all of them in
+    one Graph: top-level "CompiledGraph" groups, meta["breaks"] with full reasons and user lines),
+    .breaks, .subscribe(cb) (GraphView(capture) stays live), .graph_breaks (short reasons),
     .recompiles (int), .recompile_reasons, .counters, .calls, .summary(),
     .explain(*args) -> Explanation(graph_count, graph_break_count, break_reasons, op_count,
     graphs) via torch._dynamo.explain (which resets dynamo's caches). backend "eager" returns
@@ -51,7 +59,8 @@ TensorFlow
 ----------
 from_tf_function(fn, *args_or_tensorspecs, name=None, max_nodes=None, **kwargs) -> Graph
     The concrete-function graph (a plain function is wrapped in tf.function). Node ids = op names;
-    groups = name scopes; If/While/Case/PartitionedCall bodies are subgraphs "<op>/then", "/else",
+    groups = Keras layers (typed) for the layers reachable from fn, its arguments or the caller's
+    variables, else name scopes; If/While/Case/PartitionedCall bodies are subgraphs "<op>/then", "/else",
     "/cond", "/body", "/branch0", "/f"; captured variables are params named like the variable;
     counters["traces"] = the function's tracing count.
 trace_history(tf_function) -> TraceHistory; call it like the function. .count (traces seen),
@@ -70,7 +79,8 @@ record_torch(view=None, *, module=None, names=None, interval=0.1, max_nodes=None
     "control" node; module forward hooks give groups for modules found in the caller's variables.
 record_tf(view=None, *, names=None, interval=0.1, max_nodes=None, name=None)
     Eager TF ops via a (private) op callback, always removed on exit; a tf.function call is one
-    node labelled with the function's name (attrs["function"] = True).
+    node labelled with the function's name (attrs["function"] = True). Ops are grouped by the
+    Keras layer (name scope) that ran them.
     Both: view.append(nodes, edges[, groups]) gets lists of node/edge dicts at most every `interval`
     seconds and at exit (never the whole graph again); view.show(empty graph) on entry, and
     view.flush() on exit if the view has them. Past max_nodes recording stops with a
@@ -80,6 +90,10 @@ Samples
 -------
 sidebyside.graph.samples.mlp_graph(n_nodes=50, *, width=8) -> Graph   autograd graph of a seeded
     MLP with about n_nodes nodes (5 per layer + 1); samples.mlp_model(layers, width).
+
+Transforms (`sidebyside.graph.transform`): Simplifier(plumbing=True, fold=False) with feed(nodes,
+edges) for live batches and apply(graph) for whole graphs (what simplified()/folded() and GraphView
+use: one implementation, iterative); mark_repeats(graph).
 
 Lower level (for other adapters and benchmarks): torch_fx.fx_to_graph(gm, source=..., name=...),
 tf_function.tf_graph_to_graph(tf_graph, source=..., name=...), tf_function.concrete_graph(cf, ...).
@@ -107,7 +121,7 @@ from sidebyside.graph.model import (
 )
 
 
-def from_autograd(tensor, **kwargs):
+def from_autograd(tensor, *inputs, **kwargs):
     # The caller's variable names label the leaves: look them up here, one frame up.
     import torch
 
@@ -117,7 +131,7 @@ def from_autograd(tensor, **kwargs):
     kwargs["_caller_names"] = caller_objects(
         lambda v: isinstance(v, torch.Tensor) and v.requires_grad, depth=1
     )
-    return _f(tensor, **kwargs)
+    return _f(tensor, *inputs, **kwargs)
 
 
 def from_fx(fn_or_module, *example_inputs, **kwargs):

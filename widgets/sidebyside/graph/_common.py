@@ -66,3 +66,36 @@ def module_label(path: str, modules: dict) -> str:
     mod = modules.get(dotted)
     last = path.rsplit("/", 1)[-1]
     return f"{last} ({type(mod).__name__})" if mod is not None else last
+
+
+class LiveCounters(dict):
+    """A capture's counters: a plain dict to read, that a GraphView can also subscribe to (so its
+    header follows the capture). `source` has _counts() -> dict and subscribe(callback)."""
+
+    def __init__(self, source):
+        super().__init__(source._counts())
+        self._source = source
+
+    @property
+    def counters(self) -> dict:
+        return self._source._counts()
+
+    def subscribe(self, callback) -> None:
+        self._source.subscribe(callback)
+
+
+class Notifier:
+    """subscribe(callback) / _notify(): callbacks get the source; one returning False is dropped."""
+
+    def subscribe(self, callback) -> None:
+        self.__dict__.setdefault("_listeners", []).append(callback)
+
+    def _notify(self) -> None:
+        keep = []
+        for cb in list(self.__dict__.get("_listeners", [])):
+            try:
+                if cb(self) is not False:
+                    keep.append(cb)
+            except Exception:  # noqa: BLE001 - a broken view must not break the user's call
+                keep.append(cb)
+        self._listeners = keep

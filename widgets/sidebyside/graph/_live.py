@@ -92,6 +92,7 @@ class LiveRecorder:
         try:
             self.stop()
         finally:
+            self.builder.finish()  # repeated sibling groups (group.repeat)
             if self.errors:
                 self.graph.meta["errors"] = list(self.errors)
             self.graph.meta["batches"] = self.batches + (

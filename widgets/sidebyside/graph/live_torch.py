@@ -59,6 +59,7 @@ class TorchRecorder(LiveRecorder):
         roots = [("", self.module)] if self.module is not None else []
         roots += [(n, m) for n, m in frame_objs if isinstance(m, torch.nn.Module)]
         self._group_labels: dict[str, str] = {}
+        self._group_types: dict[str, str] = {}
         for prefix, mod in roots:
             for sub, m in mod.named_modules():
                 path = "/".join(p for p in (prefix, sub.replace(".", "/")) if p)
@@ -67,6 +68,7 @@ class TorchRecorder(LiveRecorder):
                 self._mod_paths[id(m)] = path
                 if path:
                     self._group_labels[path] = f"{path.rsplit('/', 1)[-1]} ({type(m).__name__})"
+                    self._group_types[path] = type(m).__name__
                 for pname, p in m.named_parameters(recurse=False):
                     self._labels.setdefault(id(p), ".".join(x for x in (path.replace("/", "."),
                                                                         pname) if x))
@@ -118,7 +120,8 @@ class TorchRecorder(LiveRecorder):
         label = self._labels.get(id(t)) or ("param" if kind == "param" else "tensor")
         group = None
         if kind == "param" and "." in label:
-            group = self.builder.group(label.rsplit(".", 1)[0].replace(".", "/"), self._glabel)
+            group = self.builder.group(label.rsplit(".", 1)[0].replace(".", "/"), self._glabel,
+                                       self._group_types.get)
         nid = self.builder.new_id()
         node = Node(nid, "tensor", label, kind, group, shape_list(t.shape), torch_dtype(t.dtype),
                     str(t.device), attrs={"requires_grad": bool(t.requires_grad)})
@@ -153,7 +156,8 @@ class TorchRecorder(LiveRecorder):
             src.append((nid, t))
         op = _short(name)
         first = outs[0] if outs else None
-        group = self.builder.group(self._stack[-1], self._glabel) if self._stack else None
+        group = (self.builder.group(self._stack[-1], self._glabel, self._group_types.get)
+                 if self._stack else None)
         attrs = {}
         if first is not None and first.grad_fn is not None:
             attrs["grad_fn"] = type(first.grad_fn).__name__

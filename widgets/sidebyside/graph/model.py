@@ -6,12 +6,18 @@ Every adapter in `sidebyside.graph` returns a `Graph`; the `GraphView` widget re
     {"schema": "sidebyside.graph/1", "name": ..., "framework": "torch|tensorflow|numpy",
      "source": "autograd|fx|compile|export|tf_function|tf_v1|tape|live_torch|live_tf|manual",
      "nodes": [{"id", "op", "label", "kind", "group", "shape", "dtype", "device", "plumbing",
-                "subgraphs", "attrs"}],
+                "subgraphs", "attrs"[, "params"]}],
      "edges": [{"source", "target", "shape", "dtype"}],
-     "groups": [{"id", "label", "parent"}],
+     "groups": [{"id", "label", "parent"[, "type", "repeat"]}],
      "subgraphs": {"<node id>/<branch>": <a nested graph document>},
      "counters": {"traces": int, "recompiles": int, "graph_breaks": int},
      "meta": {}}
+
+Optional keys (absent when empty, so older documents stay valid): node "params" lists the parameters
+and constants folded into the op ([{"id", "name", "kind", "shape", "dtype"}], see Graph.folded());
+group "type" is the module / Keras layer class name; group "repeat" ({"key", "index", "count"}) marks
+sibling groups of the same type and op structure (see transform.mark_repeats); meta "raw_node_count" /
+"raw_edge_count" are the counts before simplification or folding.
 
 Edges point in the direction data flows (producer -> consumer). `shape` is a list whose entries are
 ints, None (unknown size) or strings (a symbolic size such as "s0"); the whole shape may be None.
@@ -43,9 +49,10 @@ SOURCES = (
     "manual",  # built by hand (tests, examples)
 )
 COUNTER_KEYS = ("traces", "recompiles", "graph_breaks")
-#: The largest graph an adapter builds before failing with GraphTooLargeError. Layout and teaching both
-#: stop making sense long before this; pass max_nodes= to an adapter to change it for one call.
-MAX_NODES = 5000
+#: The largest graph an adapter builds before failing with GraphTooLargeError: a guard against runaway
+#: captures (a loop recorded forever), not a drawing limit (the widget collapses large graphs). A
+#: Keras MobileNetV2 training step recorded live is ~10k nodes; pass max_nodes= to change it per call.
+MAX_NODES = 50_000
 
 
 class GraphSchemaError(ValueError):
@@ -73,12 +80,38 @@ class Node:
     plumbing: bool = False
     subgraphs: list[str] = field(default_factory=list)
     attrs: dict = field(default_factory=dict)
+    #: Parameters / constants folded into this op: [{"id", "name", "kind", "shape", "dtype"}].
+    params: list[dict] = field(default_factory=list)
 
     def __post_init__(self):
         if self.label is None:
             self.label = self.op
 
+    @classmethod
+    def from_dict(cls, d: dict) -> Node:
+        """A Node from a node dict; missing optional keys take their defaults."""
+        return cls(
+            id=str(d["id"]),
+            op=str(d.get("op", d["id"])),
+            label=d.get("label"),
+            kind=d.get("kind", "op"),
+            group=d.get("group"),
+            shape=None if d.get("shape") is None else list(d["shape"]),
+            dtype=d.get("dtype"),
+            device=d.get("device"),
+            plumbing=bool(d.get("plumbing", False)),
+            subgraphs=list(d.get("subgraphs") or []),
+            attrs=jsonable(dict(d.get("attrs") or {})),
+            params=[dict(p) for p in d.get("params") or []],
+        )
+
     def to_dict(self) -> dict:
+        out = self._base_dict()
+        if self.params:
+            out["params"] = [dict(p) for p in self.params]
+        return out
+
+    def _base_dict(self) -> dict:
         return {
             "id": self.id,
             "op": self.op,
@@ -101,6 +134,12 @@ class Edge:
     shape: list | None = None
     dtype: str | None = None
 
+    @classmethod
+    def from_dict(cls, d: dict) -> Edge:
+        shape = d.get("shape")
+        return cls(str(d["source"]), str(d["target"]), None if shape is None else list(shape),
+                   d.get("dtype"))
+
     def to_dict(self) -> dict:
         return {
             "source": self.source,
@@ -115,13 +154,32 @@ class Group:
     id: str
     label: str | None = None
     parent: str | None = None
+    #: The module / Keras layer class name ("BasicBlock", "Conv2D"), when known.
+    type: str | None = None
+    #: {"key", "index", "count"} for a family of identical sibling groups (see mark_repeats).
+    repeat: dict | None = None
 
     def __post_init__(self):
         if self.label is None:
             self.label = self.id
 
+    @classmethod
+    def from_dict(cls, d: dict) -> Group:
+        repeat = d.get("repeat")
+        return cls(str(d["id"]), d.get("label") or str(d["id"]), d.get("parent"), d.get("type"),
+                   None if repeat is None else dict(repeat))
+
+    def copy(self) -> Group:
+        return Group(self.id, self.label, self.parent, self.type,
+                     None if self.repeat is None else dict(self.repeat))
+
     def to_dict(self) -> dict:
-        return {"id": self.id, "label": self.label, "parent": self.parent}
+        out = {"id": self.id, "label": self.label, "parent": self.parent}
+        if self.type is not None:
+            out["type"] = self.type
+        if self.repeat is not None:
+            out["repeat"] = dict(self.repeat)
+        return out
 
 
 def _zero_counters() -> dict:
@@ -187,73 +245,55 @@ class Graph:
         return [e.target for e in self.edges if e.source == node_id]
 
     def summary(self) -> str:
-        """A stable one-line description, e.g. "5 nodes (2 input, 3 op), 4 edges"."""
+        """A stable one-line description, e.g. "5 nodes (2 input, 3 op), 4 edges".
+
+        When the default view (simplified and folded, what GraphView draws) shows a different number
+        of nodes, " · raw N · shown M" follows, the same counts as the view's header.
+        """
         counts = Counter(n.kind for n in self.nodes)
         kinds = ", ".join(f"{counts[k]} {k}" for k in KINDS if counts[k])
         text = f"{self.node_count} nodes" + (f" ({kinds})" if kinds else "")
         text += f", {self.edge_count} edges"
         if self.subgraphs:
             text += f", {len(self.subgraphs)} subgraphs"
+        raw, shown = self.raw_and_shown()
+        if raw != shown:
+            text += f" · raw {raw} · shown {shown}"
         return text
+
+    def raw_and_shown(self) -> tuple[int, int]:
+        """(nodes captured, nodes the default view shows). For a graph that is itself a view
+        (simplified()/folded()), the raw count comes from meta["raw_node_count"]."""
+        raw = self.meta.get("raw_node_count")
+        if isinstance(raw, int):
+            return raw, self.node_count
+        if not any(n.plumbing or n.kind in FOLD_KINDS for n in self.nodes):
+            return self.node_count, self.node_count
+        return self.node_count, Simplifier(fold=True).apply(self).node_count
 
     def __str__(self) -> str:
         return f"Graph({self.name!r}, {self.framework}/{self.source}: {self.summary()})"
 
     # ---- transforms ----------------------------------------------------------------------------
-    def simplified(self) -> Graph:
-        """A new Graph without plumbing nodes; edges bypass them (also inside subgraphs)."""
-        keep = {n.id for n in self.nodes if not n.plumbing}
-        incoming: dict[str, list[Edge]] = {}
-        for e in self.edges:
-            incoming.setdefault(e.target, []).append(e)
+    def simplified(self, *, fold: bool = False) -> Graph:
+        """A new Graph without plumbing nodes; edges bypass them (also inside subgraphs).
 
-        def real_sources(node_id: str, seen: set) -> list[str]:
-            # Follow edges backwards through plumbing nodes to the nearest kept producers.
-            out = []
-            for e in incoming.get(node_id, []):
-                if e.source in keep:
-                    out.append(e.source)
-                elif e.source not in seen:
-                    seen.add(e.source)
-                    out.extend(real_sources(e.source, seen))
-            return out
+        fold=True also folds parameters and constants into the ops that consume them (see folded()).
+        """
+        return Simplifier(fold=fold).apply(self)
 
-        edges: list[Edge] = []
-        pairs: set[tuple[str, str]] = set()
-        for e in self.edges:
-            if e.target not in keep:
-                continue
-            if e.source in keep:
-                edges.append(Edge(e.source, e.target, e.shape, e.dtype))
-                pairs.add((e.source, e.target))
-                continue
-            for src in real_sources(e.source, {e.source}):
-                if (src, e.target) not in pairs:
-                    pairs.add((src, e.target))
-                    edges.append(Edge(src, e.target, e.shape, e.dtype))
-        nodes = [_copy_node(n) for n in self.nodes if n.id in keep]
-        sub_keys = {s for n in nodes for s in n.subgraphs}
-        subgraphs = {k: g.simplified() for k, g in self.subgraphs.items() if k in sub_keys}
-        used = {n.group for n in nodes if n.group}
-        by_id = {g.id: g for g in self.groups}
-        for gid in list(used):
-            parent = by_id[gid].parent if gid in by_id else None
-            while parent and parent not in used:
-                used.add(parent)
-                parent = by_id[parent].parent if parent in by_id else None
-        groups = [Group(g.id, g.label, g.parent) for g in self.groups if g.id in used]
-        return Graph(
-            name=self.name,
-            framework=self.framework,
-            source=self.source,
-            nodes=nodes,
-            edges=edges,
-            groups=groups,
-            subgraphs=subgraphs,
-            counters=dict(self.counters),
-            meta={**self.meta, "simplified": True},
-            native=self.native,
-        )
+    def folded(self, *, simplify: bool = True) -> Graph:
+        """A new Graph whose parameter and constant leaves are listed in their consumers'
+        node.params ({"id", "name", "kind", "shape", "dtype"}) instead of being nodes, the way
+        Netron draws weights. Plumbing is removed too unless simplify=False. This is GraphView's
+        default view. Parameters and constants that nothing reads are dropped and listed in
+        meta["unused"]."""
+        return Simplifier(plumbing=simplify, fold=True).apply(self)
+
+    def mark_repeats(self) -> Graph:
+        """Set group.repeat on families of identical sibling groups (see mark_repeats); returns self."""
+        mark_repeats(self)
+        return self
 
     # ---- serialisation -------------------------------------------------------------------------
     def to_dict(self) -> dict:
@@ -285,27 +325,9 @@ class Graph:
             name=doc["name"],
             framework=doc["framework"],
             source=doc["source"],
-            nodes=[
-                Node(
-                    id=n["id"],
-                    op=n["op"],
-                    label=n.get("label"),
-                    kind=n["kind"],
-                    group=n.get("group"),
-                    shape=None if n.get("shape") is None else list(n["shape"]),
-                    dtype=n.get("dtype"),
-                    device=n.get("device"),
-                    plumbing=bool(n.get("plumbing", False)),
-                    subgraphs=list(n.get("subgraphs", [])),
-                    attrs=dict(n.get("attrs", {})),
-                )
-                for n in doc["nodes"]
-            ],
-            edges=[
-                Edge(e["source"], e["target"], e.get("shape"), e.get("dtype"))
-                for e in doc["edges"]
-            ],
-            groups=[Group(g["id"], g.get("label"), g.get("parent")) for g in doc["groups"]],
+            nodes=[Node.from_dict(n) for n in doc["nodes"]],
+            edges=[Edge.from_dict(e) for e in doc["edges"]],
+            groups=[Group.from_dict(g) for g in doc["groups"]],
             subgraphs={k: cls._from_valid(v) for k, v in doc["subgraphs"].items()},
             counters={**_zero_counters(), **doc["counters"]},
             meta=dict(doc["meta"]),
@@ -338,6 +360,7 @@ def _copy_node(n: Node) -> Node:
         n.plumbing,
         list(n.subgraphs),
         dict(n.attrs),
+        [dict(p) for p in n.params],
     )
 
 
@@ -365,6 +388,20 @@ _NODE_KEYS = {
     "plumbing": bool,
     "subgraphs": list,
     "attrs": dict,
+    "params": list,
+}
+_PARAM_KEYS = {
+    "name": str,
+    "kind": str,
+    "shape": (list, type(None)),
+    "dtype": (str, type(None)),
+}
+_GROUP_KEYS = {
+    "id": str,
+    "label": (str, type(None)),
+    "parent": (str, type(None)),
+    "type": (str, type(None)),
+    "repeat": (dict, type(None)),
 }
 _EDGE_KEYS = {
     "source": str,
@@ -425,8 +462,12 @@ def validate(doc, where: str = "$") -> None:
     group_ids = set()
     for i, g in enumerate(doc["groups"]):
         w = f"{where}.groups[{i}]"
-        _check_keys(g, {"id": str, "label": (str, type(None)), "parent": (str, type(None))}, w,
-                    required={"id"})
+        _check_keys(g, _GROUP_KEYS, w, required={"id"})
+        rep = g.get("repeat")
+        if rep is not None and not (isinstance(rep.get("key"), str)
+                                    and isinstance(rep.get("index"), int)
+                                    and isinstance(rep.get("count"), int)):
+            _fail(f"{w}.repeat", "expected {\"key\": str, \"index\": int, \"count\": int}")
         if g["id"] in group_ids:
             _fail(f"{w}.id", f"duplicate group id {g['id']!r}")
         group_ids.add(g["id"])
@@ -452,6 +493,9 @@ def validate(doc, where: str = "$") -> None:
         if n.get("group") is not None and n["group"] not in group_ids:
             _fail(f"{w}.group", f"unknown group {n['group']!r} (declare it in 'groups')")
         _check_shape(n.get("shape"), f"{w}.shape")
+        for j, p in enumerate(n.get("params", [])):
+            _check_keys(p, _PARAM_KEYS, f"{w}.params[{j}]", required={"name", "kind"})
+            _check_shape(p.get("shape"), f"{w}.params[{j}].shape")
         for s in n.get("subgraphs", []):
             if s not in doc["subgraphs"]:
                 _fail(f"{w}.subgraphs", f"unknown subgraph {s!r} (declare it in 'subgraphs')")
@@ -530,16 +574,31 @@ class GraphBuilder:
         self.graph.edges.append(e)
         return e
 
-    def group(self, path: str | None, label_of=None) -> str | None:
-        """Declare the group `path` ("a/b/c") and its ancestors; returns its id (None for "")."""
+    def group(self, path: str | None, label_of=None, type_of=None) -> str | None:
+        """Declare the group `path` ("a/b/c") and its ancestors; returns its id (None for "").
+
+        label_of(path) / type_of(path) give a new group's label and type (class name), or None."""
         if not path:
             return None
         if path in self._groups:
             return path
-        parent = path.rsplit("/", 1)[0] if "/" in path else None
-        parent = self.group(parent, label_of)
-        label = label_of(path) if label_of else None
-        g = Group(path, label or path.rsplit("/", 1)[-1], parent)
-        self._groups[path] = g
-        self.graph.groups.append(g)
+        missing = [path]  # the path and its undeclared ancestors, innermost first (no recursion)
+        while "/" in missing[-1] and missing[-1].rsplit("/", 1)[0] not in self._groups:
+            missing.append(missing[-1].rsplit("/", 1)[0])
+        for p in reversed(missing):
+            parent = p.rsplit("/", 1)[0] if "/" in p else None
+            label = label_of(p) if label_of else None
+            g = Group(p, label or p.rsplit("/", 1)[-1], parent, type_of(p) if type_of else None)
+            self._groups[p] = g
+            self.graph.groups.append(g)
         return path
+
+    def finish(self) -> Graph:
+        """Mark repeated sibling groups; returns the graph."""
+        mark_repeats(self.graph)
+        return self.graph
+
+
+# The transforms live in their own module; they build on the classes above (imported last, so the
+# two modules can refer to each other).
+from sidebyside.graph.transform import FOLD_KINDS, Simplifier, mark_repeats  # noqa: E402

@@ -11,7 +11,14 @@ FunctionDef back into a graph with shapes.
 
 from __future__ import annotations
 
-from sidebyside.graph._common import shape_list
+from sidebyside.graph._common import caller_objects, shape_list
+from sidebyside.graph.keras_layers import (
+    layer_scope,
+    layer_types,
+    layers_near,
+    scope_label,
+    scope_type,
+)
 from sidebyside.graph.model import Graph, GraphBuilder, Node, UnsupportedInputError, gc_paused
 
 PLUMBING_OPS = {"Identity", "IdentityN", "NoOp", "ReadVariableOp"}
@@ -68,15 +75,28 @@ def tf_graph_to_graph(
     lifted: set | None = None,
     outputs=None,
     depth: int = 0,
+    layers: dict | None = None,
+    variables: dict | None = None,
 ) -> Graph:
     """Convert a tf.Graph / FuncGraph. param_names: placeholder name -> variable name (captured
-    variables); lifted: names of placeholders holding captured constants (plumbing)."""
+    variables); lifted: names of placeholders holding captured constants (plumbing); layers: Keras
+    layer name -> class name (ops are then grouped by layer, see keras_layers); variables:
+    placeholder name -> (shape, dtype) of the variable behind a resource handle."""
     g = Graph(name=name, framework="tensorflow", source=source)
     b = GraphBuilder(g, max_nodes, f"the {source} graph")
     library = _library(tf_graph) if library is None else library
     param_names = param_names or {}
     lifted = lifted or set()
     output_ops = {t.op.name for t in (outputs or [])}
+    layers = layers or {}
+    variables = variables or {}
+
+    def label_of(path):
+        return scope_label(path, layers)
+
+    def type_of(path):
+        return scope_type(path, layers)
+
     ops = tf_graph.get_operations()
     b.ensure_room(len(ops))
     control_edges = 0
@@ -87,14 +107,19 @@ def tf_graph_to_graph(
         scope = op.name.rsplit("/", 1)[0] if "/" in op.name else None
         while scope in op_names:  # "add/y" is a helper of op "add": same group as "add"
             scope = scope.rsplit("/", 1)[0] if "/" in scope else None
+        scope = layer_scope(scope, layers)
         node = Node(
-            op.name, op.type, label, "op", b.group(scope), _shape(t0) if t0 is not None else None,
+            op.name, op.type, label, "op", b.group(scope, label_of, type_of),
+            _shape(t0) if t0 is not None else None,
             _dtype(t0) if t0 is not None else None, op.device or None,
             plumbing=op.type in PLUMBING_OPS,
         )
         if op.type == "Placeholder":
             if op.name in param_names:
                 node.kind, node.label = "param", param_names[op.name]
+                if op.name in variables:  # the variable's shape, not the handle's "[] resource"
+                    node.shape, node.dtype = variables[op.name]
+                    node.attrs["handle"] = "resource"
             elif op.name in lifted:
                 node.kind, node.plumbing, node.label = "const", True, f"captured {label}"
             else:
@@ -102,11 +127,18 @@ def tf_graph_to_graph(
         elif op.type in PARAM_OPS:
             node.kind = "param"
             node.label = op.name
+            try:  # the variable's shape and dtype, not its handle's "[] resource"
+                from tensorflow.python.framework import tensor_shape
+
+                node.shape = shape_list(tensor_shape.TensorShape(op.get_attr("shape")))
+                node.dtype = op.get_attr("dtype").name
+            except (ValueError, TypeError, AttributeError):
+                pass
         elif op.type == "Const":
             node.kind = "const"
         elif op.type in CONTROL_OPS:
             node.kind = "control"
-            _add_subgraphs(g, node, op, library, source, b.max_nodes, depth)
+            _add_subgraphs(g, node, op, library, source, b.max_nodes, depth, layers)
         if op.name in output_ops:
             node.kind, node.plumbing = "output", False
         b.add_node(node)
@@ -114,10 +146,11 @@ def tf_graph_to_graph(
             b.add_edge(t.op.name, op.name, _shape(t), _dtype(t))
         control_edges += len(op.control_inputs)
     g.meta["control_edges"] = control_edges
-    return g
+    return b.finish()
 
 
-def _add_subgraphs(g: Graph, node: Node, op, library: dict, source: str, max_nodes, depth: int):
+def _add_subgraphs(g: Graph, node: Node, op, library: dict, source: str, max_nodes, depth: int,
+                   layers: dict):
     attrs = CONTROL_OPS[op.type]
     inputs = list(op.inputs)
     if op.type in ("If", "StatelessIf", "Case", "StatelessCase"):
@@ -142,7 +175,7 @@ def _add_subgraphs(g: Graph, node: Node, op, library: dict, source: str, max_nod
         key = f"{node.id}/{branch}"
         g.subgraphs[key] = tf_graph_to_graph(
             fg, source=source, name=f"{node.label}: {branch} ({fname})", max_nodes=max_nodes,
-            library=library, outputs=list(fg.outputs), depth=depth + 1,
+            library=library, outputs=list(fg.outputs), depth=depth + 1, layers=layers,
         )
         node.subgraphs.append(key)
         node.attrs[branch] = fname
@@ -158,22 +191,34 @@ def _as_tf_function(fn):
     return tf.function(fn)
 
 
-def concrete_graph(cf, *, source: str, name: str, max_nodes=None) -> Graph:
-    """Graph of a ConcreteFunction: captured variables become params named like the variables."""
+def concrete_graph(cf, *, source: str, name: str, max_nodes=None, layers: dict | None = None) -> Graph:
+    """Graph of a ConcreteFunction: captured variables become params named like the variables,
+    with the variables' shapes; `layers` (name -> class) groups ops by Keras layer."""
     graph = cf.graph
-    by_handle = {id(v.handle): v.name.split(":")[0] for v in graph.variables}
-    param_names, lifted = {}, set()
+    by_handle = {id(v.handle): v for v in graph.variables}
+    param_names, lifted, variables = {}, set(), {}
     for external, internal in graph.captures:
         if id(external) in by_handle:
-            param_names[internal.op.name] = by_handle[id(external)]
+            var = by_handle[id(external)]
+            param_names[internal.op.name] = getattr(var, "path", None) or var.name.split(":")[0]
+            variables[internal.op.name] = (shape_list(var.shape), _dtype(var))
         elif _dtype(external) == "resource":
             param_names[internal.op.name] = internal.op.name
         else:
             lifted.add(internal.op.name)
     g = tf_graph_to_graph(graph, source=source, name=name, max_nodes=max_nodes,
-                          param_names=param_names, lifted=lifted, outputs=list(cf.outputs))
+                          param_names=param_names, lifted=lifted, outputs=list(cf.outputs),
+                          layers=layers, variables=variables)
     g.native = cf
     return g
+
+
+def keras_layers_of(fn, *args, depth: int = 2) -> dict:
+    """Layer name -> class for the Keras layers reachable from fn, its arguments and the variables
+    of the caller `depth` frames above this function's caller."""
+    near = caller_objects(lambda v: not isinstance(v, type) and hasattr(v, "_flatten_layers"),
+                          depth=depth)
+    return layer_types(layers_near(fn, [*args, *(v for _, v in near)]))
 
 
 def from_tf_function(fn, *args, name: str | None = None, max_nodes: int | None = None,
@@ -186,7 +231,9 @@ def from_tf_function(fn, *args, name: str | None = None, max_nodes: int | None =
     f = _as_tf_function(fn)
     cf = f.get_concrete_function(*args, **kwargs)
     fname = getattr(fn, "__name__", None) or getattr(f, "__name__", "tf.function")
-    g = concrete_graph(cf, source="tf_function", name=name or fname, max_nodes=max_nodes)
+    layers = keras_layers_of(fn, *args, depth=3)
+    g = concrete_graph(cf, source="tf_function", name=name or fname, max_nodes=max_nodes,
+                       layers=layers)
     try:
         g.counters["traces"] = int(f.experimental_get_tracing_count())
     except Exception:  # noqa: BLE001

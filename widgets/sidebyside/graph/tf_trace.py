@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sidebyside.graph._common import LiveCounters, Notifier
+
 
 @dataclass
 class Trace:
@@ -34,8 +36,10 @@ def describe_arg(a) -> str:
     return f"{type(a).__name__} {a!r}"
 
 
-class TraceHistory:
-    """Wraps a tf.function; call it like the function. `.count` traces seen, `.traces` details."""
+class TraceHistory(Notifier):
+    """Wraps a tf.function; call it like the function. `.count` traces seen, `.traces` details.
+
+    `.counters` ({"traces": ...}) given to a GraphView keep its header up to date as calls trace."""
 
     def __init__(self, fn):
         import tensorflow as tf
@@ -48,6 +52,13 @@ class TraceHistory:
     def count(self) -> int:
         return len(self.traces)
 
+    def _counts(self) -> dict:
+        return {"traces": self.count, "recompiles": 0, "graph_breaks": 0}
+
+    @property
+    def counters(self) -> LiveCounters:
+        return LiveCounters(self)
+
     def __call__(self, *args, **kwargs):
         before = self.function.experimental_get_tracing_count()
         self.calls += 1
@@ -57,6 +68,7 @@ class TraceHistory:
             parts = [describe_arg(a) for a in args]
             parts += [f"{k}={describe_arg(v)}" for k, v in kwargs.items()]
             self.traces.append(Trace(self.calls, "(" + ", ".join(parts) + ")", after))
+            self._notify()
         return out
 
     def summary(self) -> str:

@@ -4,8 +4,15 @@ The graph autograd records while code runs (define-by-run). Nodes are the backwa
 (AddBackward0, MulBackward0, ...); leaves are `AccumulateGrad.variable`, the tensors that will receive
 `.grad` (parameters and inputs with requires_grad=True). Edges point forward (leaf -> op -> result).
 
-Private PyTorch detail used here, covered by tests/test_graph_torch.py: `grad_fn._input_metadata`
-(shape/dtype/device of each op's output); if it disappears, shapes become None and nothing else breaks.
+Module groups: `from_autograd(model, x)` runs `model(x)` with forward hooks on every submodule. When a
+module's forward returns, its hook claims the backward functions reachable from its outputs that were
+created after its inputs (autograd's sequence numbers grow as ops run) and that no submodule claimed
+first, so every op lands in the innermost module that ran it. Given only a tensor (and `module=`), ops
+that consume a parameter directly are grouped with that parameter's module; the rest stay ungrouped.
+
+Private PyTorch details used here, covered by tests/test_graph_torch.py: `grad_fn._input_metadata`
+(shape/dtype/device of each op's output; if it disappears, shapes become None and nothing else
+breaks) and `grad_fn._sequence_nr()` (creation order; without it module grouping is skipped).
 """
 
 from __future__ import annotations
@@ -31,9 +38,83 @@ def _output_meta(fn):
         return None, None, None
 
 
+def _tensors(value, Tensor) -> list:
+    """The tensors in a (nested) module input or output."""
+    out, stack = [], [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, Tensor):
+            out.append(v)
+        elif isinstance(v, (list, tuple)):
+            stack.extend(reversed(v))
+        elif isinstance(v, dict):
+            stack.extend(reversed(list(v.values())))
+    return out
+
+
+class ModuleOwners:
+    """Forward hooks that map each backward function to the innermost module whose forward made it.
+
+    with ModuleOwners(model) as owners: y = model(x)   ->  owners.path_of(fn) is "layer1/0" or None.
+    """
+
+    def __init__(self, module):
+        self.paths = {id(m): p.replace(".", "/") for p, m in module.named_modules()}
+        self.owner: dict[int, str] = {}  # id(grad_fn) -> module path
+        self._alive: list = []  # the claimed grad_fns, so their ids stay theirs
+        self._marks: list[int] = []
+        self._module = module
+        self._hooks: list = []
+
+    def __enter__(self):
+        import torch
+
+        Tensor = torch.Tensor
+
+        def pre(m, args):
+            mark = -1
+            for t in _tensors(args, Tensor):
+                if t.grad_fn is not None:
+                    mark = max(mark, t.grad_fn._sequence_nr())
+            self._marks.append(mark)
+
+        def post(m, args, out):
+            mark = self._marks.pop() if self._marks else -1
+            path = self.paths.get(id(m))
+            if not path:
+                return
+            stack = [t.grad_fn for t in _tensors(out, Tensor) if t.grad_fn is not None]
+            seen: set[int] = set()
+            while stack:
+                fn = stack.pop()
+                if fn is None or id(fn) in seen or type(fn).__name__ == "AccumulateGrad":
+                    continue
+                seen.add(id(fn))
+                if fn._sequence_nr() <= mark:
+                    continue  # made before this module ran
+                if id(fn) not in self.owner:
+                    self.owner[id(fn)] = path
+                    self._alive.append(fn)
+                stack.extend(nxt for nxt, _ in fn.next_functions)
+
+        for m in self._module.modules():
+            self._hooks.append(m.register_forward_pre_hook(pre))
+            self._hooks.append(m.register_forward_hook(post))
+        return self
+
+    def __exit__(self, *exc):
+        for h in self._hooks:
+            h.remove()
+        self._hooks = []
+        return False
+
+    def path_of(self, fn) -> str | None:
+        return self.owner.get(id(fn))
+
+
 def from_autograd(
     tensor,
-    *,
+    *inputs,
     module=None,
     names: dict | None = None,
     name: str | None = None,
@@ -42,12 +123,29 @@ def from_autograd(
 ) -> Graph:
     """The autograd graph that produced `tensor` (from its grad_fn).
 
-    Leaves are named, in this order of preference: `names` ({"x": x, ...}), `module`'s
+    `from_autograd(model, x, ...)` runs `model(x, ...)` itself with module hooks, so every op is
+    grouped by the module that ran it (the output's first tensor is the root); `graph.meta["output"]`
+    is not kept, the graph is. Leaves are named, in this order of preference: `names` ({"x": x, ...}), `module`'s
     named_parameters (also grouped by module path), then the caller's variable names.
     Raises UnsupportedInputError for a tensor without grad_fn.
     """
     import torch
 
+    owners = None
+    if isinstance(tensor, torch.nn.Module):
+        module = tensor
+        with ModuleOwners(module) as owners:
+            out = module(*inputs)
+        found = _tensors(out, torch.Tensor)
+        if not found:
+            raise UnsupportedInputError(f"{type(module).__name__} returned no tensor")
+        tensor = found[0]
+        name = name or type(module).__name__
+    elif inputs:
+        raise UnsupportedInputError(
+            "from_autograd(tensor) takes no other positional arguments; to run a module, pass it "
+            "first: from_autograd(model, x)"
+        )
     if not isinstance(tensor, torch.Tensor):
         raise UnsupportedInputError(
             f"from_autograd needs a torch.Tensor, got {type(tensor).__name__}"
@@ -79,11 +177,18 @@ def from_autograd(
     for k, v in _caller_names:
         label_of.setdefault(id(v), k)
     with paused_gc():
-        return _build(tensor, label_of, group_of, modules, name, max_nodes)
+        return _build(tensor, label_of, group_of, modules, name, max_nodes, owners)
 
 
-def _build(tensor, label_of, group_of, modules, name, max_nodes) -> Graph:
+def _build(tensor, label_of, group_of, modules, name, max_nodes, owners=None) -> Graph:
     import torch
+
+    def type_of(path):
+        mod = modules.get(path.replace("/", "."))
+        return None if mod is None else type(mod).__name__
+
+    def declare(path):
+        return b.group(path, lambda p: module_label(p, modules), type_of)
 
     g = Graph(name=name or "autograd graph", framework="torch", source="autograd")
     b = GraphBuilder(g, max_nodes, "the autograd graph")
@@ -116,14 +221,16 @@ def _build(tensor, label_of, group_of, modules, name, max_nodes) -> Graph:
             label = label_of.get(id(var))
             if label is None:
                 label = "param" if kind == "param" else "input"
-            group = b.group(group_of.get(id(var)), lambda p: module_label(p, modules))
+            group = declare(group_of.get(id(var)))
             b.add_node(
                 Node(nid, op, label, kind, group, shape_list(var.shape), torch_dtype(var.dtype),
                      str(var.device), attrs={"requires_grad": True})
             )
         else:
             shape, dtype, device = _output_meta(fn)
-            b.add_node(Node(nid, fn.name(), op_label(fn.name()), "op", None, shape, dtype, device))
+            path = owners.path_of(fn) if owners is not None else _param_module(fn, group_of)
+            b.add_node(Node(nid, fn.name(), op_label(fn.name()), "op", declare(path), shape, dtype,
+                            device))
     for fn in order:
         for nxt, _ in fn.next_functions:
             if nxt is None:
@@ -132,7 +239,20 @@ def _build(tensor, label_of, group_of, modules, name, max_nodes) -> Graph:
             b.add_edge(ids[id(nxt)], ids[id(fn)], shape, dtype)
     g.meta["root"] = ids[id(tensor.grad_fn)]
     g.native = tensor.grad_fn
-    return g
+    return b.finish()
+
+
+def _param_module(fn, group_of: dict) -> str | None:
+    """Without module hooks: the module of a parameter this op consumes directly, if exactly one."""
+    if not group_of:
+        return None
+    paths = {
+        group_of.get(id(nxt.variable))
+        for nxt, _ in fn.next_functions
+        if nxt is not None and type(nxt).__name__ == "AccumulateGrad"
+    }
+    paths.discard(None)
+    return paths.pop() if len(paths) == 1 else None
 
 
 def _edge_meta(fn):

@@ -12,15 +12,48 @@ Private dynamo details used here, each covered by tests/test_graph_torch.py:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
-from sidebyside.graph.model import Graph
+from sidebyside.graph._common import LiveCounters, Notifier
+from sidebyside.graph.model import Graph, Group
 from sidebyside.graph.torch_fx import fx_to_graph
+from sidebyside.graph.transform import mark_repeats
+
+_LINK = re.compile(r"\S+://\S+")
 
 
 def short_reason(text: str) -> str:
-    """The first line of a dynamo graph-break reason (the rest is hints and links)."""
-    return str(text).strip().splitlines()[0].strip() if str(text).strip() else ""
+    """A dynamo graph-break reason in one line: the headline, and the explanation that names the
+    culprit ("Failed to trace builtin operator: ... builtin operator `print` ...")."""
+    lines = [ln.strip() for ln in str(text).strip().splitlines() if ln.strip()]
+    if not lines:
+        return ""
+    head = lines[0]
+    for ln in lines[1:]:
+        if ln.startswith("Explanation:"):
+            return f"{head}: {ln[len('Explanation:'):].strip()}"
+    return head
+
+
+def full_reason(text: str) -> str:
+    """The whole reason text, less dynamo's developer context and web links (works offline)."""
+    out = []
+    for ln in str(text).strip().splitlines():
+        if ln.strip().startswith(("Developer debug context", "For more details")):
+            break
+        out.append(_LINK.sub("", ln).rstrip())
+    return "\n".join(out).strip()
+
+
+def _where(reason) -> str | None:
+    """"file.py:12: print("hi")": the user line at which dynamo stopped, from the reason's stack."""
+    stack = getattr(reason, "user_stack", None) or []
+    if not stack:
+        return None
+    fr = stack[-1]
+    line = (getattr(fr, "line", None) or "").strip()
+    return f"{fr.filename}:{fr.lineno}" + (f": {line}" if line else "")
 
 
 @dataclass
@@ -49,11 +82,15 @@ def _guard_failures() -> dict:
         return {}
 
 
-class CompileCapture:
+class CompileCapture(Notifier):
     """`torch.compile(fn)` that keeps every FX graph dynamo captures. Call it like `fn`.
 
     .graphs         list of Graph, one per captured FX graph (in capture order)
+    .graph / .as_graph()  all of them in one document (top-level "CompiledGraph" groups)
     .graph_breaks   list of short reason strings, one per graph that ended in a graph break
+    .breaks         [{"graph", "reason" (full text), "where" ("file:line: code")}]
+    .counters       traces / recompiles / graph_breaks; GraphView(capture) or
+                    GraphView(g, counters=capture.counters) keeps them live (subscribe())
     .recompiles     int: compilations of a frame after its first (guard failures, e.g. new shapes)
     .recompile_reasons  the guard failures dynamo reported for them
     .explain(*args) torch._dynamo.explain on the original function (note: it resets dynamo's caches)
@@ -72,6 +109,7 @@ class CompileCapture:
         self.graph_breaks: list[str] = []
         self.recompile_reasons: list[str] = []
         self.calls = 0
+        self.breaks: list[dict] = []  # {"graph", "reason" (full text), "where"}, in capture order
         self._recompiled: set = set()
         self._compiled = torch.compile(fn, backend=self._capture, dynamic=dynamic,
                                        fullgraph=fullgraph)
@@ -80,10 +118,55 @@ class CompileCapture:
     def recompiles(self) -> int:
         return len(self._recompiled)
 
-    @property
-    def counters(self) -> dict:
+    def _counts(self) -> dict:
         return {"traces": len(self.graphs), "recompiles": self.recompiles,
                 "graph_breaks": len(self.graph_breaks)}
+
+    @property
+    def counters(self) -> LiveCounters:
+        """traces / recompiles / graph_breaks; a GraphView given them keeps them up to date."""
+        return LiveCounters(self)
+
+
+    @property
+    def graph(self) -> Graph:
+        """All captured graphs in one document (see as_graph)."""
+        return self.as_graph()
+
+    def as_graph(self) -> Graph:
+        """One Graph holding every captured FX graph: with several, each sits in a top-level group
+        of type "CompiledGraph" labelled "graph 1 of 3" (node ids prefixed "g1:"), and
+        meta["breaks"] lists every graph break with its full reason and the user line."""
+        meta = {"graph_count": len(self.graphs), "breaks": [dict(b) for b in self.breaks]}
+        if len(self.graphs) == 1:
+            only = self.graphs[0]
+            g = Graph(name=only.name, framework="torch", source="compile", nodes=only.nodes,
+                      edges=only.edges, groups=only.groups, subgraphs=only.subgraphs,
+                      counters=self._counts(), meta={**only.meta, **meta}, native=only.native)
+            return g
+        out = Graph(name=self.name, framework="torch", source="compile", counters=self._counts(),
+                    meta=meta)
+        total = len(self.graphs)
+        for i, part in enumerate(self.graphs, start=1):
+            prefix, top = f"g{i}:", f"graph{i}"
+            label = f"graph {i} of {total}"
+            if part.meta.get("break_reason"):
+                label += " (ends in a graph break)"
+            out.groups.append(Group(top, label, None, "CompiledGraph"))
+            for grp in part.groups:
+                out.groups.append(Group(f"{top}/{grp.id}", grp.label,
+                                        f"{top}/{grp.parent}" if grp.parent else top, grp.type))
+            for n in part.nodes:
+                out.nodes.append(type(n)(
+                    prefix + n.id, n.op, n.label, n.kind, f"{top}/{n.group}" if n.group else top,
+                    n.shape, n.dtype, n.device, n.plumbing, [prefix + k for k in n.subgraphs],
+                    {**n.attrs, "graph": i}, [dict(p) for p in n.params]))
+            for e in part.edges:
+                out.edges.append(type(e)(prefix + e.source, prefix + e.target, e.shape, e.dtype))
+            for k, sub in part.subgraphs.items():
+                out.subgraphs[prefix + k] = sub
+        mark_repeats(out)
+        return out
 
     def _capture(self, gm, example_inputs):
         reason = getattr(gm, "compile_subgraph_reason", None)  # private
@@ -98,11 +181,15 @@ class CompileCapture:
         )
         if reason is not None and reason.graph_break:
             g.meta["break_reason"] = short_reason(reason.reason)
+            g.meta["break_where"] = _where(reason)
             self.graph_breaks.append(short_reason(reason.reason))
+            self.breaks.append({"graph": len(self.graphs) + 1, "reason": full_reason(reason.reason),
+                                "where": _where(reason)})
         if cid is not None and getattr(cid, "frame_compile_id", 0):
             self._recompiled.add((cid.frame_id, cid.frame_compile_id))
         self.graphs.append(g)
-        g.counters = self.counters
+        g.counters = self._counts()
+        self._notify()
         return self._delegate(gm, example_inputs)
 
     def _delegate(self, gm, example_inputs):
@@ -121,6 +208,7 @@ class CompileCapture:
             for code, reasons in _guard_failures().items():
                 for r in reasons[len(before.get(code, [])):]:
                     self.recompile_reasons.append(short_reason(r))
+            self._notify()
 
     def explain(self, *args, **kwargs) -> Explanation:
         """Run torch._dynamo.explain on the original function (this resets dynamo's caches)."""
@@ -135,7 +223,8 @@ class CompileCapture:
         return Explanation(
             graph_count=out.graph_count,
             graph_break_count=out.graph_break_count,
-            break_reasons=[short_reason(r.reason) for r in out.break_reasons],
+            break_reasons=[short_reason(r.reason) + (f" at {_where(r)}" if _where(r) else "")
+                           for r in out.break_reasons],
             op_count=out.op_count,
             graphs=graphs,
         )

@@ -49,10 +49,12 @@ def module_path(path: str) -> str:
 
 
 def _stack_groups(node, b: GraphBuilder, exclude: str | None = None) -> str | None:
+    """The innermost module group of an FX node, from meta["nn_module_stack"] (symbolic_trace,
+    dynamo and export all record it), declaring the enclosing modules' groups with their types."""
     stack = node.meta.get("nn_module_stack")
     if not stack:
         return None
-    labels = {}
+    labels, types = {}, {}
     innermost = None
     for entry in stack.values():
         path, typ = entry[0], entry[1]
@@ -61,11 +63,28 @@ def _stack_groups(node, b: GraphBuilder, exclude: str | None = None) -> str | No
             continue
         tname = typ.__name__ if isinstance(typ, type) else str(typ).rsplit(".", 1)[-1]
         labels[p] = f"{p.rsplit('/', 1)[-1]} ({tname})"
+        types[p] = tname
         innermost = p
     getattr(b, "stack_labels", {}).update(labels)
+    getattr(b, "stack_types", {}).update(types)
     if innermost is None:
         return None
-    return b.group(innermost, labels.get)
+    return b.group(innermost, labels.get, types.get)
+
+
+def _module_params(mod, prefix: str) -> list[dict]:
+    """node.params of a call_module node: the module's parameters and buffers, Netron-style."""
+    import torch
+
+    out = []
+    for kind, items in (("param", mod.named_parameters()), ("const", mod.named_buffers())):
+        for pname, t in items:
+            if not isinstance(t, torch.Tensor):
+                continue
+            full = f"{prefix}.{pname}"
+            out.append({"id": full, "name": full, "kind": kind, "shape": shape_list(t.shape),
+                        "dtype": torch_dtype(t.dtype)})
+    return out
 
 
 def _func_name(target) -> tuple[str, str]:
@@ -113,6 +132,7 @@ def fx_to_graph(
     labels = labels or {}
     fqn = _dynamo_param_names(gm)
     b.stack_labels = {}
+    b.stack_types = {}
     for n in gm.graph.nodes:
         nid = id_prefix + n.name
         shape, dtype, device = tensor_meta(n)
@@ -179,6 +199,8 @@ def fx_to_graph(
             mod = modules.get(str(n.target))
             node.op = type(mod).__name__ if mod is not None else str(n.target)
             node.label = str(n.target)
+            if mod is not None:
+                node.params = _module_params(mod, str(n.target))
             node.group = _stack_groups(n, b, exclude=module_path(str(n.target)))
             if node.group is None and "." in str(n.target):
                 node.group = b.group(str(n.target).rsplit(".", 1)[0].replace(".", "/"))
@@ -191,9 +213,9 @@ def fx_to_graph(
         for inp in n.all_input_nodes:
             s, d, _ = tensor_meta(inp)
             b.add_edge(id_prefix + inp.name, nid, s, d)
-    _label_groups(g, {**modules, **(root_modules or {})}, b.stack_labels)
+    _label_groups(g, {**modules, **(root_modules or {})}, b.stack_labels, b.stack_types)
     g.native = gm
-    return g
+    return b.finish()
 
 
 def _dynamo_param_names(gm) -> dict:
@@ -212,11 +234,13 @@ def _dynamo_param_names(gm) -> dict:
     return out
 
 
-def _label_groups(g: Graph, modules: dict, stack_labels: dict) -> None:
+def _label_groups(g: Graph, modules: dict, stack_labels: dict, stack_types: dict) -> None:
     for grp in g.groups:
+        mod = modules.get(grp.id.replace("/", "."))
+        if grp.type is None:
+            grp.type = type(mod).__name__ if mod is not None else stack_types.get(grp.id)
         if "(" in (grp.label or ""):
             continue
-        mod = modules.get(grp.id.replace("/", "."))
         if mod is not None:
             grp.label = f"{grp.id.rsplit('/', 1)[-1]} ({type(mod).__name__})"
         elif grp.id in stack_labels:
