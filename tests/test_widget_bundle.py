@@ -39,7 +39,8 @@ def test_bundle_is_committed_small_and_offline():
 
 def test_sources_lockfile_and_build_script_are_present():
     for rel in ("package.json", "package-lock.json", "build.mjs", "src/index.js", "src/graph.js",
-                "src/layout.js", "src/loader.js", "src/style.css", "harness.html"):
+                "src/layout.js", "src/worker.js", "src/layoutclient.js", "src/measure.js",
+                "src/placement.js", "src/loader.js", "src/style.css", "harness.html"):
         assert (JS / rel).exists(), rel
 
 
@@ -109,7 +110,13 @@ def doc(n=4, groups=False, **extra):
             "counters": {"traces": 3, "recompiles": 1, "graph_breaks": 2}, **extra}
 
 
+def settle(pg):
+    """Wait until the view has finished laying out (in its worker) and drawing."""
+    pg.evaluate("settle()")
+
+
 def positions(pg):
+    settle(pg)
     return pg.evaluate("""() => Object.fromEntries([...document.querySelectorAll('.gv-node')]
         .map(g => [g.dataset.id, g.getAttribute('transform')]))""")
 
@@ -129,6 +136,7 @@ def test_draws_nodes_edges_shapes_counters_and_legend(page):
 def test_click_shows_details_and_sets_selected(page):
     page.evaluate("([d]) => renderDoc(d)", [doc(4)])
     page.click(".gv-node[data-id='n2']")
+    settle(page)
     assert page.is_visible(".gv-details")
     assert "relu2" in page.inner_text(".gv-details")
     assert page.evaluate("[model.state.selected, model.saved]") == ["n2", 1]
@@ -168,6 +176,7 @@ def test_collapsed_group_expands_on_click(page):
     assert page.evaluate("model.state.collapsed") == []
     page.evaluate("model.set('highlight', 'n2')")
     page.click(".gv-group-head")
+    settle(page)
     assert sorted(positions(page)) == ["group:blk", "x"]
     # The node being executed is inside the collapsed group: the group lights up.
     page.evaluate("model.set('highlight', 'n3')")
@@ -188,8 +197,10 @@ def test_subgraph_opens_and_closes(page):
     page.evaluate("([d]) => renderDoc(d)", [d])
     page.click(".gv-node[data-id='n1']")
     page.click(".gv-open-sub")
+    settle(page)
     assert sorted(positions(page)) == ["n1", "x"]
     page.click(".gv-back")
+    settle(page)
     assert sorted(positions(page)) == ["n1", "n2", "x"]
 
 

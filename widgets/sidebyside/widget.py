@@ -7,8 +7,11 @@
     view.append(nodes, edges)                          # live growth, batched (<= 1 message / 100 ms)
     side_by_side(torch_view, tf_view)                  # two views next to each other
 
+    GraphView(graph, presenter=True)                   # full width, large type: for a projector
+
 The front end lives in widgets/js/src (built with esbuild into sidebyside/static/graphview.js, dagre
-included: no CDN); that engine is loaded once per kernel (GraphEngine) and each view carries only a
+included: no CDN; layout runs in a Web Worker started from that bundle, one group at a time); that
+engine is loaded once per kernel (GraphEngine) and each view carries only a
 tiny loader module, so saved notebooks hold the engine once. Python does the data work: the simplified view (plumbing nodes hidden) is computed
 here and sent as the `graph` trait; live appends travel as small custom messages carrying only the
 new nodes and edges; which groups start collapsed and whether a graph is too large to draw are also
@@ -32,8 +35,9 @@ __all__ = ["GraphView", "GraphEngine", "side_by_side", "step_through", "STATIC",
            "MAX_VISIBLE_NODES"]
 
 STATIC = Path(__file__).parent / "static"
-#: Above this many visible nodes (after collapsing groups) a graph is refused with a message.
-MAX_VISIBLE_NODES = 3000
+#: Above this many visible nodes (after collapsing groups) a graph is refused with a message. The
+#: browser lays out in a Web Worker and draws big graphs over several frames, so 10,000 stays usable.
+MAX_VISIBLE_NODES = 10000
 #: Live appends are sent at most this often (seconds); flush() sends the rest at once.
 APPEND_INTERVAL = 0.1
 
@@ -253,7 +257,8 @@ def default_collapsed(nodes: list, groups: list, collapse_above: int) -> list:
 
 
 class GraphEngine(anywidget.AnyWidget):
-    """The drawing code (~65 KB, dagre included), loaded once per kernel and shared by all views.
+    """The drawing code (~85 KB, dagre and the layout worker included), loaded once per kernel and
+    shared by all views.
 
     Each GraphView carries only static/loader.js (< 1 KB), which takes the renderer from this
     widget; so saved widget state holds the engine once, not once per view. Never displayed.
@@ -289,16 +294,23 @@ class GraphView(anywidget.AnyWidget):
     highlight = traitlets.Unicode(None, allow_none=True).tag(sync=True)
     selected = traitlets.Unicode(None, allow_none=True).tag(sync=True)
     message = traitlets.Unicode("").tag(sync=True)
-    height = traitlets.Int(420).tag(sync=True)
+    #: Canvas height in px; 0 sizes it to the graph and the window (the canvas stays resizable).
+    height = traitlets.Int(0).tag(sync=True)
+    #: Use the whole output width (and more of the window's height).
+    full_width = traitlets.Bool(False).tag(sync=True)
+    #: For a projector: full width, larger type, and it opens at a larger zoom.
+    presenter = traitlets.Bool(False).tag(sync=True)
     _epoch = traitlets.Int(0).tag(sync=True)
 
     #: Seconds between live-append messages; a timer sends what is left (set to 0 to send each call).
     append_interval = APPEND_INTERVAL
 
     def __init__(self, graph=None, *, title="", simplified=True, collapse_above=150,
-                 max_nodes=MAX_VISIBLE_NODES, height=420, counters=None, **kwargs):
+                 max_nodes=MAX_VISIBLE_NODES, height=0, full_width=False, presenter=False,
+                 counters=None, **kwargs):
         super().__init__(title=title, simplified=simplified, collapse_above=collapse_above,
-                         max_nodes=max_nodes, height=height, _engine=_engine(), **kwargs)
+                         max_nodes=max_nodes, height=height, full_width=full_width,
+                         presenter=presenter, _engine=_engine(), **kwargs)
         self._lock = threading.RLock()
         self._timer = None
         self._callbacks = []

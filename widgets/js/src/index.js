@@ -338,7 +338,10 @@ class GraphViewUI {
       return;
     }
     if (opts.open) this.openView();
-    else if (anchor) this.keepAnchor(opts.anchor, anchor);
+    else this.growCanvas();
+    if (opts.open) {
+      // opened above
+    } else if (anchor) this.keepAnchor(opts.anchor, anchor);
     else if (!opts.keepZoom) this.fit();
     this.setBusy(-1);
     this.finish(t0, t1, res.ms);
@@ -845,6 +848,18 @@ class GraphViewUI {
     this.zoom = { k, x, y: 10 - b.y0 * k };
     this.userMoved = false;
     this.applyZoom();
+  }
+
+  /** Automatic height: after an expand, grow the canvas (never shrink it) up to its maximum. */
+  growCanvas() {
+    const b = this.bounds;
+    if (!b || this.model.get("height") > 0 || this.userHeight !== undefined) return;
+    const want = Math.round((b.y1 - b.y0) * this.zoom.k + 24);
+    const h = Math.min(this.maxHeight(480), want);
+    if (h > this.canvas.clientHeight + 2) {
+      this.canvas.style.height = h + "px";
+      this.autoHeight = h;
+    }
   }
 
   /** Keep a newly placed live node in view: zoom out while that stays readable, else pan. */
