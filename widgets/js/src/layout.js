@@ -9,18 +9,26 @@
 // as skip connections go around boxes, never through them.
 //
 // Runs in a Web Worker (worker.js), never on the page's main thread.
-import { graphlib, layout as dagreLayout } from "@dagrejs/dagre";
+//
+// The engine is our own linear-time layered layout (fastLevel below). dagre was measured against it
+// on the benchmark's real models (benchmarks/graph_render.py, "layout engines"): 10-900x slower
+// per level with no visible gain here, so it is not bundled; bench-engines.mjs plugs it in with
+// useEngine("dagre", dagreLevel) to keep measuring.
 import { NODE_SEP, RANK_SEP } from "./measure.js";
 
 export const PAD = 10; // group box padding (sides, bottom)
 export const HEAD = 22; // group box header (its label)
 export const MARGIN = 12;
-// Levels with more children than this use the linear-time layered layout below (dagre is
-// quadratic-ish: ~1 s for 800 nodes). The benchmark measures both engines on real models.
-export const DAGRE_LIMIT = 300;
-const IN = "\u0000in";
-const OUT = "\u0000out";
+export const IN = "\u0000in";
+export const OUT = "\u0000out";
+const engines = new Map();
+
+/** Make another level-layout function available as req.engine = name (benchmarks only). */
+export function useEngine(name, fn) {
+  engines.set(name, fn);
+}
 const PORT_W = 6;
+const PORT_GAP = 12;
 const CACHE_LIMIT = 4000;
 
 /**
@@ -202,8 +210,8 @@ export function layoutLevel(kids, edges, inPort, outPort, engine) {
   const nodes = kids.slice();
   if (inPort) nodes.push({ id: IN, w: PORT_W, h: 2 });
   if (outPort) nodes.push({ id: OUT, w: PORT_W, h: 2 });
-  const useDagre = engine === "dagre" || (engine !== "fast" && nodes.length <= DAGRE_LIMIT);
-  const r = useDagre ? dagreLevel(nodes, edges, inPort, outPort) : fastLevel(nodes, edges, inPort, outPort);
+  const other = engines.get(engine);
+  const r = other ? other(nodes, edges, inPort, outPort) : fastLevel(nodes, edges, inPort, outPort);
   // Normalise to a top-left origin at (0, 0).
   let x0 = Infinity;
   let y0 = Infinity;
@@ -264,45 +272,6 @@ export function layoutLevel(kids, edges, inPort, outPort, engine) {
     routes.set(a + "\u0001" + b, pts);
   }
   return { pos: r.pos, routes, width: x1 - x0, height: y1 - y0 };
-}
-
-function dagreLevel(nodes, edges, inPort, outPort) {
-  const g = new graphlib.Graph({ multigraph: false });
-  g.setGraph({ rankdir: "TB", nodesep: NODE_SEP, ranksep: RANK_SEP, edgesep: 8, marginx: 0, marginy: 0 });
-  g.setDefaultEdgeLabel(() => ({}));
-  for (const n of nodes) g.setNode(n.id, { width: n.w, height: n.h });
-  for (const [a, b] of edges) g.setEdge(a, b, { weight: a === IN || b === OUT ? 1 : 2 });
-  // Pin the ports to the top and bottom rows: invisible edges from "in" to every source and from
-  // every sink to "out" (weight 0: they constrain the ranks without pulling anything).
-  if (inPort || outPort) {
-    const hasIn = new Set();
-    const hasOut = new Set();
-    for (const [a, b] of edges) {
-      hasOut.add(a);
-      hasIn.add(b);
-    }
-    for (const n of nodes) {
-      if (n.id === IN || n.id === OUT) continue;
-      if (inPort && !hasIn.has(n.id) && !g.hasEdge(IN, n.id)) g.setEdge(IN, n.id, { weight: 0 });
-      if (outPort && !hasOut.has(n.id) && !g.hasEdge(n.id, OUT)) g.setEdge(n.id, OUT, { weight: 0 });
-    }
-  }
-  dagreLayout(g);
-  const pos = new Map();
-  for (const n of nodes) {
-    const d = g.node(n.id);
-    pos.set(n.id, { x: d.x, y: d.y, w: n.w, h: n.h });
-  }
-  const dummies = new Map();
-  for (const [a, b] of edges) {
-    const le = g.edge(a, b);
-    const pts = le && le.points ? le.points.slice(1, -1) : [];
-    // dagre gives the boundary points and one point per crossed rank; keep the rank points only.
-    const s = pos.get(a);
-    const t = pos.get(b);
-    dummies.set(a + "\u0001" + b, pts.filter((p) => p.y > s.y + 0.5 && p.y < t.y - 0.5).map((p) => ({ x: p.x, y: p.y })));
-  }
-  return { pos, dummies };
 }
 
 /**
@@ -437,13 +406,16 @@ export function fastLevel(nodes, edges, inPort, outPort) {
   }
   const pos = new Map();
   const yc = new Array(N).fill(0);
+  // Rows holding only a port sit closer to their neighbours: they carry edges, not boxes.
+  const portRow = (layer) => layer.length === 1 && (layer[0] === inI || layer[0] === outI);
   let yy = 0;
-  for (const layer of layers) {
+  layers.forEach((layer, i) => {
     let lh = 0;
     for (const v of layer) lh = Math.max(lh, h[v]);
     for (const v of layer) yc[v] = yy + lh / 2;
-    yy += lh + RANK_SEP;
-  }
+    const next = layers[i + 1];
+    yy += lh + (portRow(layer) || (next && portRow(next)) ? PORT_GAP : RANK_SEP);
+  });
   for (let i = 0; i < n0; i++) pos.set(ids[i], { x: x[i], y: yc[i], w: w[i], h: h[i] });
   const dummies = new Map();
   for (const [key, chain] of chains) dummies.set(key, chain.map((d) => ({ x: x[d], y: yc[d] })));
