@@ -337,4 +337,6 @@ def test_repr_and_side_by_side():
     box = side_by_side(left, right)
     assert box.children == (left, right)
     assert left.layout.flex == "1 1 0%"
+    # Too narrow for two readable panels (e.g. 1024 px with the side bar open): they wrap.
+    assert left.layout.min_width == "320px" and box.layout.flex_flow == "row wrap"
     assert repr(box) == f"SideBySide({left!r} | {right!r})"

@@ -531,13 +531,20 @@ class SideBySide(ipywidgets.HBox):
         return "SideBySide(" + " | ".join(repr(c) for c in self.children) + ")"
 
 
+#: Narrowest readable panel: below it (a 1024 px window with JupyterLab's side bar open gives
+#: ~280 px per panel) side_by_side puts the views under each other instead of shrinking them.
+SIDE_BY_SIDE_MIN_WIDTH = "320px"
+
+
 def side_by_side(left_view, right_view, *more) -> SideBySide:
-    """An HBox showing graph views next to each other, each taking an equal share of the width."""
+    """An HBox showing graph views next to each other, each taking an equal share of the width;
+    they wrap onto separate rows when the output is too narrow for readable panels."""
     views = [left_view, right_view, *more]
     for v in views:
         v.layout.flex = "1 1 0%"
-        v.layout.min_width = "0"
-    return SideBySide(views, layout=ipywidgets.Layout(width="100%", grid_gap="8px"))
+        v.layout.min_width = SIDE_BY_SIDE_MIN_WIDTH
+    return SideBySide(views, layout=ipywidgets.Layout(width="100%", grid_gap="8px",
+                                                       flex_flow="row wrap"))
 
 
 def _fx_ids(view: GraphView) -> dict:
