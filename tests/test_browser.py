@@ -210,6 +210,9 @@ def test_graph_draws_grows_and_answers_clicks_in_jupyterlab(lab):
 
             # 3. A click shows details in the widget and reaches the kernel; so does the
             #    "simplified" checkbox (Python re-sends the raw graph: the Identity appears).
+            # While it grows the view follows the newest node at a readable zoom; "start" brings
+            # the beginning of the graph back into view.
+            page.click(".gv-start", timeout=30_000)
             page.click(".gv-node[data-id='n2']", timeout=30_000)
             page.wait_for_selector(".gv-details >> text=relu2", timeout=30_000)
             assert page.locator(".gv-node[data-id='i0']").count() == 0
