@@ -73,6 +73,7 @@ class GraphViewUI {
     this.stack = [];
     this.nodeEls = new Map();
     this.boxEls = new Map();
+    this.edgeEls = new Map();
     this.unfolded = new Set();
     this.layoutSeq = 0;
     this.busy = 0;
@@ -242,6 +243,8 @@ class GraphViewUI {
     this.state = this.rootState;
     this.collapsed = new Set(this.model.get("collapsed") || []);
     this.unfolded = new Set();
+    this.sizes = new Map();
+    this.resetScene = true;
     this.simplifiedBox.checked = !!this.model.get("simplified");
     this.buildStrip();
     this.relayout({ open: true });
@@ -283,7 +286,7 @@ class GraphViewUI {
     const token = ++this.layoutSeq;
     const t0 = performance.now();
     const state = this.state;
-    this.vis = visibleGraph(state, this.collapsed, this.unfolded);
+    this.vis = opts.vis || visibleGraph(state, this.collapsed, this.unfolded);
     this.seenNodes = state.order.length;
     this.seenEdges = state.edges.length;
     this.tooLarge = this.vis.nodes.size > this.maxNodes();
@@ -379,6 +382,10 @@ class GraphViewUI {
   /** Live growth: add what arrived since the last layout; nodes on screen never move. */
   catchUp() {
     if (!this.vis || this.busy || this.tooLarge || !this.pos) return;
+    if (!this.layers) {
+      this.relayout({ open: true });
+      return;
+    }
     const t0 = performance.now();
     const state = this.state;
     const ids = state.order.slice(this.seenNodes);
@@ -487,7 +494,7 @@ class GraphViewUI {
     }
     this.collapsed = next;
     this.syncCollapsed();
-    this.relayout({ anchor: GROUP_PREFIX + gid });
+    this.relayout({ anchor: GROUP_PREFIX + gid, vis });
   }
 
   unfoldFamily(fid) {
@@ -535,17 +542,19 @@ class GraphViewUI {
     this.drawLegend();
   }
 
-  /** Rebuild the scene; big graphs are built over several frames. Resolves false if superseded. */
+  /**
+   * Bring the scene up to date with the layout: elements of boxes, edges and nodes that stay are
+   * moved (not rebuilt), new ones are created, gone ones removed; big graphs are built over several
+   * frames. Resolves false if a newer layout superseded this one.
+   */
   async draw(token) {
     this.updateHeader();
-    this.scene.textContent = "";
-    this.nodeEls = new Map();
-    this.boxEls = new Map();
     this.placer = null;
     this.messageEl.textContent = "";
     this.messageEl.style.display = "none";
     const msg = this.model.get("message");
     if (this.tooLarge || (msg && !this.vis.nodes.size)) {
+      this.clearScene();
       this.messageEl.style.display = "block";
       this.messageEl.textContent =
         msg ||
@@ -554,13 +563,37 @@ class GraphViewUI {
       this.drawLegend();
       return true;
     }
-    this.layers = {
+    if (this.resetScene || !this.layers) this.clearScene();
+    this.resetScene = false;
+    this.layers = this.layers || {
       groups: svg("g", { class: "gv-groups" }, this.scene),
       edges: svg("g", { class: "gv-edges" }, this.scene),
       heads: svg("g", { class: "gv-heads" }, this.scene), // group labels above the edges
       nodes: svg("g", { class: "gv-nodes" }, this.scene),
     };
     this.applyZoom();
+    // Remove what is gone.
+    const boxIds = new Set((this.boxList || []).map((b) => b.id));
+    for (const [id, b] of this.boxEls) {
+      if (!boxIds.has(id)) {
+        b.el.remove();
+        b.head.remove();
+        this.boxEls.delete(id);
+      }
+    }
+    for (const [key, e] of this.edgeEls) {
+      if (!this.vis.edges.has(key)) {
+        e.path.remove();
+        if (e.label) e.label.remove();
+        this.edgeEls.delete(key);
+      }
+    }
+    for (const [id, g] of this.nodeEls) {
+      if (!this.vis.nodes.has(id)) {
+        g.remove();
+        this.nodeEls.delete(id);
+      }
+    }
     const tasks = [];
     for (const b of this.boxList || []) tasks.push(() => this.drawBox({ ...b }));
     const withLabels = this.vis.edges.size <= EDGE_LABEL_LIMIT;
@@ -582,9 +615,25 @@ class GraphViewUI {
     return true;
   }
 
+  clearScene() {
+    this.scene.textContent = "";
+    this.layers = null;
+    this.nodeEls = new Map();
+    this.boxEls = new Map();
+    this.edgeEls = new Map();
+  }
+
   drawBox(b) {
+    const old = this.boxEls.get(b.id);
+    if (old) {
+      Object.assign(old, { x: b.x, y: b.y, w: b.w, h: b.h, depth: b.depth });
+      old.el.setAttribute("data-parent", (this.boxParents && this.boxParents.get(b.id)) || "");
+      this.placeBox(old);
+      return old;
+    }
     const g = this.state.groups.get(b.id);
     const el = svg("g", { class: "gv-group", "data-group": b.id, "data-parent": (this.boxParents && this.boxParents.get(b.id)) || "" }, this.layers.groups);
+    b.el = el;
     b.rect = svg("rect", { rx: 6 }, el);
     b.head = svg("text", { class: "gv-group-head", "data-group": b.id }, this.layers.heads);
     const type = groupType(g);
@@ -611,15 +660,20 @@ class GraphViewUI {
     b.head.textContent = truncate(b.text, b.w - 12, 6.4);
   }
 
-  drawEdge(e, layer, withLabels) {
+  edgePath(e) {
     const a = this.pos.get(e.source);
     const b = this.pos.get(e.target);
-    if (!a || !b) return;
+    if (!a || !b) return null;
     const pts = this.routes.get(e.key);
     let d;
+    let lx;
+    let ly;
     if (pts && pts.length >= 4) {
       d = "M" + pts[0].toFixed(1) + "," + pts[1].toFixed(1);
       for (let k = 2; k < pts.length; k += 2) d += " L" + pts[k].toFixed(1) + "," + pts[k + 1].toFixed(1);
+      const k = 2 * Math.floor(pts.length / 4);
+      lx = pts[k];
+      ly = pts.length >= 8 ? (pts[k + 1] + pts[k - 1]) / 2 : (pts[1] + pts[pts.length - 1]) / 2;
     } else {
       const x1 = a.x;
       const y1 = a.y + a.h / 2;
@@ -627,35 +681,54 @@ class GraphViewUI {
       const y2 = b.y - b.h / 2;
       const my = (y1 + y2) / 2;
       d = `M${x1},${y1} C${x1},${my} ${x2},${my} ${x2},${y2}`;
+      lx = (a.x + b.x) / 2;
+      ly = my;
     }
-    const p = svg("path", { class: "gv-edge", d, "marker-end": `url(#${this.viewId}-arrow)`, "data-source": e.source, "data-target": e.target }, layer);
+    return { d, lx, ly };
+  }
+
+  drawEdge(e, layer, withLabels) {
+    const geo = this.edgePath(e);
+    if (!geo) return;
     const info = edgeInfo(e.edge);
+    const old = this.edgeEls.get(e.key);
+    if (old) {
+      old.path.setAttribute("d", geo.d);
+      if (old.label) {
+        old.label.setAttribute("x", geo.lx + 4);
+        old.label.setAttribute("y", geo.ly + 3);
+      }
+      return;
+    }
+    const p = svg("path", { class: "gv-edge", d: geo.d, "marker-end": `url(#${this.viewId}-arrow)`, "data-source": e.source, "data-target": e.target }, layer);
     const t = svg("title", {}, p);
     t.textContent = info || e.source + " \u2192 " + e.target;
+    const rec = { path: p, label: null };
     if (withLabels && info) {
-      let lx;
-      let ly;
-      if (pts && pts.length >= 8) {
-        const k = 2 * Math.floor(pts.length / 4);
-        lx = pts[k];
-        ly = (pts[k + 1] + pts[k - 1]) / 2;
-      } else {
-        lx = (a.x + b.x) / 2;
-        ly = (a.y + a.h / 2 + b.y - b.h / 2) / 2;
-      }
-      const lt = svg("text", { class: "gv-edge-label", x: lx + 4, y: ly + 3 }, layer);
-      lt.textContent = e.edge.shape ? fmtShape(e.edge.shape) : info;
+      rec.label = svg("text", { class: "gv-edge-label", x: geo.lx + 4, y: geo.ly + 3 }, layer);
+      rec.label.textContent = e.edge.shape ? fmtShape(e.edge.shape) : info;
     }
+    this.edgeEls.set(e.key, rec);
   }
 
   drawNode(v, layer) {
     const p = this.pos.get(v.id);
     if (!p) return;
+    const transform = `translate(${p.x - p.w / 2},${p.y - p.h / 2})`;
+    const sig = `${p.w}x${p.h}|${nodeLabel(v)}|${nodeSub(v)}`;
+    const old = this.nodeEls.get(v.id);
+    if (old && old.gvSig === sig) {
+      old.setAttribute("transform", transform);
+      if (this.homes && this.homes.has(v.id)) old.setAttribute("data-box", this.homes.get(v.id));
+      return;
+    }
+    if (old) old.remove();
     const cls = "gv-node gv-kind-" + v.kind + (v.family ? " gv-family" : "");
-    const attrs = { class: cls, "data-id": v.id, transform: `translate(${p.x - p.w / 2},${p.y - p.h / 2})` };
+    const attrs = { class: cls, "data-id": v.id, transform };
     // The group box it is drawn in (for tests that check edges against boxes).
     if (this.homes && this.homes.has(v.id)) attrs["data-box"] = this.homes.get(v.id);
     const g = svg("g", attrs, layer);
+    g.gvSig = sig;
     if (v.family) svg("rect", { class: "gv-stack", x: 4, y: -4, width: p.w, height: p.h, rx: 8 }, g);
     svg("rect", { class: "gv-box", width: p.w, height: p.h, rx: v.kind === "group" ? 8 : 4, fill: this.color(v) }, g);
     const t1 = svg("text", { class: "gv-label", x: p.w / 2, y: 16 }, g);
@@ -675,7 +748,7 @@ class GraphViewUI {
     tt.textContent = v.node ? `${v.node.op} (${v.node.kind})` : v.family ? "repeated blocks: click to unfold" : "group: click to expand";
     g.onclick = (ev) => {
       ev.stopPropagation();
-      this.onNodeClick(v);
+      this.onNodeClick(this.vis.nodes.get(v.id) || v);
     };
     this.nodeEls.set(v.id, g);
   }
@@ -988,6 +1061,7 @@ class GraphViewUI {
     this.state.name = name;
     this.collapsed = new Set();
     this.unfolded = new Set();
+    this.resetScene = true;
     this.backBtn.style.display = "";
     this.details.style.display = "none";
     this.relayout({ open: true });
@@ -999,6 +1073,7 @@ class GraphViewUI {
     this.state = top.state;
     this.collapsed = top.collapsed;
     this.unfolded = top.unfolded;
+    this.resetScene = true;
     if (!this.stack.length) this.backBtn.style.display = "none";
     this.details.style.display = "none";
     this.relayout({ open: true });
