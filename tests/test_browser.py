@@ -28,6 +28,7 @@ Needs `apt-get install -y chromium` (the Makefile's `system-deps` target); skipp
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -341,7 +342,8 @@ def test_real_models_are_readable_and_routed_in_jupyterlab(lab, capsys):
                 for title in ("PyTorch fx", "Keras tf.function"):
                     panel = view_root(page, title)
                     panel.scroll_into_view_if_needed()
-                    act(page, panel, lambda: panel.eval_on_selector(".gv-relayout", "e => e.click()"))
+                    act(page, panel, functools.partial(panel.eval_on_selector, ".gv-relayout",
+                                                       "e => e.click()"))
                     panel.eval_on_selector(".gv-start", "e => e.click()")
                     check_view(page, panel, title)
                     width, overflow, top = panel.evaluate("""r => [
