@@ -196,6 +196,7 @@ def live_batch(page, start_doc, nodes, edges, groups):
         batches: [{seq: 1, nodes: n, edges: e, groups: g}]}); return settle(); }""",
                   [nodes[:LIVE_ON_SCREEN], [e for e in edges if e["target"] in first], groups])
     on_screen = page.evaluate("document.querySelectorAll('.gv-node').length")
+    page.wait_for_timeout(1000)  # let the page finish painting the first 2000 nodes
     times = []
     seen = set(first)
     for k in range(5):

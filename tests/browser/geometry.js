@@ -85,6 +85,7 @@
     const sizes = {};
     for (const t of root.querySelectorAll(".gv-label, .gv-sub, .gv-param, .gv-group-head")) {
       const b = t.getBoundingClientRect();
+      if (!b.width || !b.height) continue; // hidden (culled off screen)
       if (b.bottom < canvas.top || b.top > canvas.bottom || b.right < canvas.left || b.left > canvas.right) continue;
       const px = parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a;
       const k = t.getAttribute("class");

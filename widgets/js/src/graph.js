@@ -15,10 +15,57 @@ export function indexDoc(doc) {
   return state;
 }
 
+// Big documents are indexed in slices of about this many milliseconds, with `pause()` (a promise
+// that lets the page render and answer input) between slices.
+const SLICE_MS = 8;
+const STEP = 256;
+
+async function sliced(items, fn, pause, cancelled) {
+  let i = 0;
+  while (i < items.length) {
+    const t = performance.now();
+    while (i < items.length && performance.now() - t < SLICE_MS) {
+      const j = Math.min(items.length, i + STEP);
+      fn(items.slice(i, j));
+      i = j;
+    }
+    if (i < items.length) {
+      await pause();
+      if (cancelled()) return false;
+    }
+  }
+  return true;
+}
+
+/** indexDoc without blocking the page on big documents; resolves null if cancelled() meanwhile. */
+export async function indexDocSliced(doc, pause, cancelled) {
+  const state = { nodes: new Map(), groups: new Map(), edges: [], order: [] };
+  addToIndex(state, [], [], doc.groups || []);
+  if (!(await sliced(doc.nodes || [], (ns) => addToIndex(state, ns, [], []), pause, cancelled))) return null;
+  if (!(await sliced(doc.edges || [], (es) => addToIndex(state, [], es, []), pause, cancelled))) return null;
+  return state;
+}
+
+/** visibleGraph without blocking the page: covers the nodes and edges indexed when it started. */
+export async function visibleGraphSliced(state, collapsed, unfolded, pause, cancelled) {
+  const families = activeFamilies(state, collapsed, unfolded);
+  const vis = { nodes: new Map(), edges: new Map(), rep: new Map(), families };
+  const order = state.order.slice();
+  const edges = state.edges.slice();
+  if (!(await sliced(order, (ids) => extendVisible(state, collapsed, vis, ids, []), pause, cancelled))) return null;
+  if (!(await sliced(edges, (es) => extendVisible(state, collapsed, vis, [], es), pause, cancelled))) return null;
+  vis.seenNodes = order.length;
+  vis.seenEdges = edges.length;
+  return vis;
+}
+
 /** Add a batch (live append) to an index; returns the ids of nodes that were new. */
 export function addToIndex(state, nodes, edges, groups) {
   for (const g of groups || []) {
-    if (!state.groups.has(g.id)) state.groups.set(g.id, { ...g, size: 0 });
+    if (!state.groups.has(g.id)) {
+      state.groups.set(g.id, { ...g, size: 0 });
+      state.chains = null; // a new group can be a missing link in a cached chain
+    }
   }
   const fresh = [];
   for (const n of nodes || []) {
@@ -49,14 +96,26 @@ function ensureGroup(state, gid) {
     const cut = g.lastIndexOf("/");
     g = cut > 0 ? g.slice(0, cut) : null;
   }
+  if (missing.length) state.chains = null;
   for (const id of missing) {
     const cut = id.lastIndexOf("/");
     state.groups.set(id, { id, label: id.slice(cut + 1), parent: cut > 0 ? id.slice(0, cut) : null, size: 0 });
   }
 }
 
-/** Group ids from the outermost to `gid` itself. */
+/** Group ids from the outermost to `gid` itself (cached per group: do not modify the array). */
 export function ancestry(state, gid) {
+  if (!gid) return [];
+  if (!state.chains) state.chains = new Map();
+  let chain = state.chains.get(gid);
+  if (!chain) {
+    chain = ancestryOf(state, gid);
+    state.chains.set(gid, chain);
+  }
+  return chain;
+}
+
+function ancestryOf(state, gid) {
   const chain = [];
   let g = gid;
   const seen = new Set();
@@ -131,6 +190,8 @@ export function visibleGraph(state, collapsed, unfolded) {
   const families = activeFamilies(state, collapsed, unfolded);
   const vis = { nodes: new Map(), edges: new Map(), rep: new Map(), families };
   extendVisible(state, collapsed, vis, state.order, state.edges);
+  vis.seenNodes = state.order.length;
+  vis.seenEdges = state.edges.length;
   return vis;
 }
 

@@ -9,12 +9,13 @@ import {
   ancestry,
   extendVisible,
   fmtShape,
+  indexDocSliced,
+  visibleGraphSliced,
   FAMILY_PREFIX,
   GROUP_PREFIX,
   groupType,
   homeGroup,
   indexDoc,
-  visibleGraph,
 } from "./graph.js";
 import { layoutWorker } from "./layoutclient.js";
 import { LINE_H, nodeLabel, nodeSize, nodeSub, paramLines } from "./measure.js";
@@ -36,6 +37,7 @@ const EDGE_LABEL_LIMIT = 150;
 const READABLE_ZOOM = 1.0; // node text is >= 10 px at this zoom
 const PRESENTER_ZOOM = 1.6; // ... and >= 16 px for a projector
 const SLICE_MS = 10; // drawing work per frame for big graphs, so the page keeps answering
+const CULL_ABOVE = 800; // visible nodes above which off-screen elements are hidden
 const PAD = 10;
 const HEAD = 22;
 let counter = 0;
@@ -57,6 +59,15 @@ function html(tag, cls, parent, text) {
 
 const nextFrame = () => new Promise((r) => requestAnimationFrame(() => r()));
 
+/** Let the page render and handle input, then continue (a task boundary, no 16 ms frame wait). */
+function yieldToPage() {
+  return new Promise((resolve) => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => resolve();
+    ch.port2.postMessage(0);
+  });
+}
+
 function truncate(text, px, charW) {
   const n = Math.max(3, Math.floor(px / charW));
   return text.length > n ? text.slice(0, n - 1) + "\u2026" : text;
@@ -76,6 +87,9 @@ class GraphViewUI {
     this.edgeEls = new Map();
     this.unfolded = new Set();
     this.layoutSeq = 0;
+    this.loadSeq = 0;
+    this.toggleSeq = 0;
+    this.queued = [];
     this.busy = 0;
     // "auto" (dagre for small levels, the linear layered layout for big ones); the benchmark's
     // stand-in model asks for one engine to compare them.
@@ -128,12 +142,26 @@ class GraphViewUI {
     this.applyLook();
     if (typeof ResizeObserver !== "undefined") {
       // A drag on the canvas's resize handle: remember the height the user chose.
-      this.resizer = new ResizeObserver(() => {
+      this.resizer = new ResizeObserver((entries) => {
+        const r = entries[entries.length - 1].contentRect;
+        this.size = { W: r.width || 600, H: r.height || 400 };
         const h = this.canvas.clientHeight;
         if (this.autoHeight !== undefined && Math.abs(h - this.autoHeight) > 2) this.userHeight = h;
       });
       this.resizer.observe(this.canvas);
     }
+  }
+
+  /**
+   * The canvas's size, read from the DOM only when unknown or after this view changed it: reading
+   * it right after adding SVG elements would force a layout of the whole page (live growth).
+   */
+  canvasSize() {
+    if (!this.size || this.sizeStale) {
+      this.size = { W: this.canvas.clientWidth || 600, H: this.canvas.clientHeight || 400 };
+      this.sizeStale = false;
+    }
+    return this.size;
   }
 
   /** Presenter / full-width classes and the canvas height (the `height` trait; 0 = automatic). */
@@ -145,6 +173,7 @@ class GraphViewUI {
     const h = m.get("height") || 0;
     if (h > 0) this.canvas.style.height = h + "px";
     else if (!this.canvas.style.height) this.canvas.style.height = this.maxHeight(320) + "px";
+    this.sizeStale = true;
   }
 
   maxHeight(fallback) {
@@ -230,27 +259,38 @@ class GraphViewUI {
   }
 
   // ---- data ---------------------------------------------------------------------------------
-  load() {
+  async load() {
     if (this.doc && this.model.get("graph") === this.doc && this.model.get("_epoch") === this.epoch) return;
+    const seq = ++this.loadSeq;
+    this.layoutSeq += 1; // a layout of the previous document must not draw
     this.doc = this.model.get("graph") || {};
     this.epoch = this.model.get("_epoch");
     this.applied = new Set();
     this.stack = [];
     this.backBtn.style.display = "none";
-    this.rootState = indexDoc(this.doc);
+    this.loading = true;
+    this.setBusy(1);
+    const t0 = performance.now();
+    const state = await indexDocSliced(this.doc, yieldToPage, () => seq !== this.loadSeq);
+    this.setBusy(-1);
+    if (!state) return; // a newer document arrived meanwhile
+    this.indexMs = performance.now() - t0;
+    this.loading = false;
+    this.rootState = state;
     this.rootState.doc = this.doc;
     this.rootState.name = this.doc.name;
     this.state = this.rootState;
     this.collapsed = new Set(this.model.get("collapsed") || []);
     this.unfolded = new Set();
-    this.sizes = new Map();
     this.resetScene = true;
     this.simplifiedBox.checked = !!this.model.get("simplified");
     this.buildStrip();
+    for (const msg of this.queued.splice(0)) this.onCustom(msg);
     this.relayout({ open: true });
   }
 
   onCollapsedTrait() {
+    if (!this.state) return;
     const next = new Set(this.model.get("collapsed") || []);
     if (next.size === this.collapsed.size && [...next].every((g) => this.collapsed.has(g))) return;
     this.collapsed = next;
@@ -259,6 +299,10 @@ class GraphViewUI {
 
   onCustom(msg) {
     if (!msg || msg.type !== "append") return;
+    if (this.loading) {
+      this.queued.push(msg); // applied once the document is indexed
+      return;
+    }
     if (msg.view && msg.view !== this.viewId) return;
     if (msg.epoch !== this.epoch) return;
     for (const b of msg.batches || [msg]) {
@@ -286,23 +330,32 @@ class GraphViewUI {
     const token = ++this.layoutSeq;
     const t0 = performance.now();
     const state = this.state;
-    this.vis = opts.vis || visibleGraph(state, this.collapsed, this.unfolded);
-    this.seenNodes = state.order.length;
-    this.seenEdges = state.edges.length;
-    this.tooLarge = this.vis.nodes.size > this.maxNodes();
     const anchor = opts.anchor ? this.screenOf(opts.anchor) : null;
+    this.setBusy(1);
+    const vis = opts.vis || (await visibleGraphSliced(state, this.collapsed, this.unfolded, yieldToPage, () => token !== this.layoutSeq));
+    if (!vis || token !== this.layoutSeq) {
+      this.setBusy(-1);
+      return;
+    }
+    this.vis = vis;
+    this.seenNodes = vis.seenNodes;
+    this.seenEdges = vis.seenEdges;
+    this.tooLarge = this.vis.nodes.size > this.maxNodes();
     if (this.tooLarge || !this.vis.nodes.size) {
       this.pos = new Map();
       this.routes = new Map();
       this.boxList = [];
       this.bounds = null;
-      this.draw(token);
+      await this.draw(token);
+      this.setBusy(-1);
       this.finish(t0, 0, 0);
+      if (state.order.length > this.seenNodes) this.catchUp();
       return;
     }
+    const tVis = performance.now();
     const { items, groups, edgeList, edges } = layoutInput(state, this.collapsed, this.vis);
+    const tInput = performance.now();
     const req = { view: this.viewId + (this.stack.length ? "/" + this.stack.length : ""), items, groups, edges, engine: this.engine };
-    this.setBusy(1);
     let res;
     try {
       res = await layoutWorker().layout(req);
@@ -316,6 +369,9 @@ class GraphViewUI {
       return; // a newer layout was asked for meanwhile
     }
     const t1 = performance.now();
+    // Where the time went (main thread: visible graph, worker input; then the worker's layout,
+    // the round trip, and drawing), for the benchmark.
+    this.phases = { index: opts.open ? this.indexMs : 0, visible: tVis - t0, input: tInput - tVis, worker: res.ms, roundTrip: t1 - tInput };
     this.pos = new Map();
     this.homes = new Map();
     items.forEach(([id, w, h, home], i) => {
@@ -342,6 +398,8 @@ class GraphViewUI {
       if (anchor) this.keepAnchor(opts.anchor, anchor);
       else if (!opts.keepZoom) this.fit();
     }
+    this.phases.draw = performance.now() - t1;
+    this.root.dataset.phases = JSON.stringify(this.phases, (k, v) => (typeof v === "number" ? Math.round(v) : v));
     this.setBusy(-1);
     this.finish(t0, t1, res.ms);
     if (state.order.length > this.seenNodes || state.edges.length > this.seenEdges) this.catchUp();
@@ -418,6 +476,7 @@ class GraphViewUI {
       this.growBoxes(v, p);
     }
     for (const key of fresh.edges) this.drawEdge(this.vis.edges.get(key), this.layers.edges, this.vis.edges.size <= EDGE_LABEL_LIMIT);
+    this.cullNew(fresh);
     // Counted member totals of collapsed groups changed: refresh their subtitles.
     for (const id of ids) {
       const r = this.vis.rep.get(id);
@@ -429,6 +488,32 @@ class GraphViewUI {
     if (wasEmpty) this.openView();
     else if (!this.userMoved && fresh.nodes.length) this.follow(this.pos.get(fresh.nodes[fresh.nodes.length - 1]));
     this.finish(t0, t0, 0);
+  }
+
+  /** Live growth with culling on: hide the new elements that are off screen (cost: the batch). */
+  cullNew(fresh) {
+    if (!this.culling()) return;
+    if (!this.culledOnce) {
+      this.cull(); // the graph just grew past the limit: one full pass
+      return;
+    }
+    const r = this.viewRect();
+    const off = (x0, y0, x1, y1) => x1 < r.x0 || x0 > r.x1 || y1 < r.y0 || y0 > r.y1;
+    for (const id of fresh.nodes) {
+      const g = this.nodeEls.get(id);
+      const p = this.pos.get(id);
+      if (g && p && off(p.x - p.w / 2, p.y - p.h / 2, p.x + p.w / 2, p.y + p.h / 2)) {
+        g.gvHidden = true;
+        g.style.display = "none";
+      }
+    }
+    for (const key of fresh.edges) {
+      const rec = this.edgeEls.get(key);
+      if (rec && off(...rec.bbox)) {
+        rec.path.gvHidden = true;
+        rec.path.style.display = "none";
+      }
+    }
   }
 
   growBounds(x0, y0, x1, y1) {
@@ -476,7 +561,7 @@ class GraphViewUI {
     this.relayout({ open: true });
   }
 
-  toggleGroup(gid) {
+  async toggleGroup(gid) {
     const next = new Set(this.collapsed);
     if (next.has(gid)) {
       next.delete(gid);
@@ -487,7 +572,9 @@ class GraphViewUI {
         for (const c of this.state.groups.values()) if (c.parent === gid) next.add(c.id);
       }
     } else next.add(gid);
-    const vis = visibleGraph(this.state, next, this.unfolded);
+    const seq = ++this.toggleSeq;
+    const vis = await visibleGraphSliced(this.state, next, this.unfolded, yieldToPage, () => seq !== this.toggleSeq);
+    if (!vis) return; // another click came first
     if (vis.nodes.size > this.maxNodes()) {
       this.flash(`Not expanded: ${vis.nodes.size} nodes would be visible (limit ${this.maxNodes()}).`);
       return;
@@ -612,11 +699,13 @@ class GraphViewUI {
     const sel = this.model.get("selected");
     if (sel && this.nodeEls.has(sel)) this.nodeEls.get(sel).classList.add("gv-selected");
     this.drawLegend();
+    this.cull();
     return true;
   }
 
   clearScene() {
     this.scene.textContent = "";
+    this.culledOnce = false;
     this.layers = null;
     this.nodeEls = new Map();
     this.boxEls = new Map();
@@ -684,7 +773,19 @@ class GraphViewUI {
       lx = (a.x + b.x) / 2;
       ly = my;
     }
-    return { d, lx, ly };
+    let bbox;
+    if (pts && pts.length >= 4) {
+      bbox = [Infinity, Infinity, -Infinity, -Infinity];
+      for (let k = 0; k < pts.length; k += 2) {
+        bbox[0] = Math.min(bbox[0], pts[k]);
+        bbox[1] = Math.min(bbox[1], pts[k + 1]);
+        bbox[2] = Math.max(bbox[2], pts[k]);
+        bbox[3] = Math.max(bbox[3], pts[k + 1]);
+      }
+    } else {
+      bbox = [Math.min(a.x, b.x), a.y, Math.max(a.x, b.x), b.y];
+    }
+    return { d, lx, ly, bbox };
   }
 
   drawEdge(e, layer, withLabels) {
@@ -693,6 +794,7 @@ class GraphViewUI {
     const info = edgeInfo(e.edge);
     const old = this.edgeEls.get(e.key);
     if (old) {
+      old.bbox = geo.bbox;
       old.path.setAttribute("d", geo.d);
       if (old.label) {
         old.label.setAttribute("x", geo.lx + 4);
@@ -703,7 +805,7 @@ class GraphViewUI {
     const p = svg("path", { class: "gv-edge", d: geo.d, "marker-end": `url(#${this.viewId}-arrow)`, "data-source": e.source, "data-target": e.target }, layer);
     const t = svg("title", {}, p);
     t.textContent = info || e.source + " \u2192 " + e.target;
-    const rec = { path: p, label: null };
+    const rec = { path: p, label: null, bbox: geo.bbox };
     if (withLabels && info) {
       rec.label = svg("text", { class: "gv-edge-label", x: geo.lx + 4, y: geo.ly + 3 }, layer);
       rec.label.textContent = e.edge.shape ? fmtShape(e.edge.shape) : info;
@@ -820,8 +922,7 @@ class GraphViewUI {
     const b = (this.boxList || []).find((x) => x.id === gid);
     const p = b ? { x: b.x + b.w / 2, y: b.y + Math.min(b.h, 200) / 2 } : this.pos && this.pos.get(GROUP_PREFIX + gid);
     if (!p) return;
-    const W = this.canvas.clientWidth || 600;
-    const H = this.canvas.clientHeight || 400;
+    const { W, H } = this.canvasSize();
     const k = Math.max(this.zoom.k, this.readableZoom());
     this.zoom = { k, x: W / 2 - p.x * k, y: Math.min(H / 2, 40) - (b ? b.y : p.y - 20) * k };
     this.userMoved = true;
@@ -851,6 +952,56 @@ class GraphViewUI {
   applyZoom() {
     this.scene.setAttribute("transform", `translate(${this.zoom.x},${this.zoom.y}) scale(${this.zoom.k})`);
     this.root.dataset.zoom = this.zoom.k.toFixed(4);
+    this.scheduleCull();
+  }
+
+  // ---- culling: big graphs keep only what is near the screen in the page's layout -------------
+  // The browser lays out and paints every displayed SVG element after any change; with thousands
+  // of nodes that alone blocks the page for longer than a frame. Elements far off screen are
+  // hidden (display: none) and shown again when panning or zooming brings them near.
+  culling() {
+    return !!this.vis && this.vis.nodes.size > CULL_ABOVE;
+  }
+
+  scheduleCull() {
+    if (this.cullPending || !this.culling()) return;
+    this.cullPending = true;
+    requestAnimationFrame(() => {
+      this.cullPending = false;
+      this.cull();
+    });
+  }
+
+  /** The scene rectangle on screen, with a margin of half a screen on every side. */
+  viewRect() {
+    const { W, H } = this.canvasSize();
+    const { k, x, y } = this.zoom;
+    return { x0: (-x - W / 2) / k, y0: (-y - H / 2) / k, x1: (1.5 * W - x) / k, y1: (1.5 * H - y) / k };
+  }
+
+  cull() {
+    const on = this.culling();
+    const r = this.viewRect();
+    let shown = 0;
+    const show = (el, x0, y0, x1, y1) => {
+      const hide = on && (x1 < r.x0 || x0 > r.x1 || y1 < r.y0 || y0 > r.y1);
+      if (!!el.gvHidden !== hide) {
+        el.gvHidden = hide;
+        el.style.display = hide ? "none" : "";
+      }
+      return hide ? 0 : 1;
+    };
+    for (const [id, g] of this.nodeEls) {
+      const p = this.pos.get(id);
+      if (p) shown += show(g, p.x - p.w / 2, p.y - p.h / 2, p.x + p.w / 2, p.y + p.h / 2);
+    }
+    for (const rec of this.edgeEls.values()) {
+      const [x0, y0, x1, y1] = rec.bbox;
+      show(rec.path, x0, y0, x1, y1);
+      if (rec.label) show(rec.label, x0, y0, x1, y1);
+    }
+    this.culledOnce = true;
+    this.root.dataset.shownNodes = String(shown); // nodes not hidden by culling
   }
 
   readableZoom() {
@@ -860,8 +1011,7 @@ class GraphViewUI {
   fitZoom() {
     const b = this.bounds;
     if (!b) return 1;
-    const W = this.canvas.clientWidth || 600;
-    const H = this.canvas.clientHeight || 400;
+    const { W, H } = this.canvasSize();
     return Math.min((W - 20) / (b.x1 - b.x0 || 1), (H - 20) / (b.y1 - b.y0 || 1));
   }
 
@@ -870,7 +1020,7 @@ class GraphViewUI {
     this.userMoved = false;
     const b = this.bounds;
     if (!b) return;
-    const W = this.canvas.clientWidth || 600;
+    const { W } = this.canvasSize();
     const k = Math.min(this.presenter ? 2 : 1.25, this.fitZoom());
     this.zoom = { k, x: (W - (b.x1 - b.x0) * k) / 2 - b.x0 * k, y: 10 - b.y0 * k };
     this.applyZoom();
@@ -890,9 +1040,9 @@ class GraphViewUI {
       const h = Math.max(160, Math.min(this.maxHeight(480), want));
       this.canvas.style.height = h + "px";
       this.autoHeight = h;
+      this.sizeStale = true;
     }
-    const W = this.canvas.clientWidth || 600;
-    const H = this.canvas.clientHeight || 400;
+    const { W, H } = this.canvasSize();
     if (this.fitZoom() >= kRead) {
       this.fit();
       return;
@@ -928,17 +1078,17 @@ class GraphViewUI {
     if (!b || this.model.get("height") > 0 || this.userHeight !== undefined) return;
     const want = Math.round((b.y1 - b.y0) * this.zoom.k + 24);
     const h = Math.min(this.maxHeight(480), want);
-    if (h > this.canvas.clientHeight + 2) {
+    if (h > this.canvasSize().H + 2) {
       this.canvas.style.height = h + "px";
       this.autoHeight = h;
+      this.sizeStale = true;
     }
   }
 
   /** Keep a newly placed live node in view: zoom out while that stays readable, else pan. */
   follow(p) {
     if (!p) return;
-    const W = this.canvas.clientWidth || 600;
-    const H = this.canvas.clientHeight || 400;
+    const { W, H } = this.canvasSize();
     const { k, x, y } = this.zoom;
     const sx0 = (p.x - p.w / 2) * k + x;
     const sy0 = (p.y - p.h / 2) * k + y;
@@ -965,8 +1115,7 @@ class GraphViewUI {
     g.classList.add("gv-hl");
     if (scroll) {
       const p = this.pos.get(r);
-      const W = this.canvas.clientWidth || 600;
-      const H = this.canvas.clientHeight || 400;
+      const { W, H } = this.canvasSize();
       const sx = p.x * this.zoom.k + this.zoom.x;
       const sy = p.y * this.zoom.k + this.zoom.y;
       if (sx < 0 || sx > W || sy < 0 || sy > H) {
@@ -991,6 +1140,7 @@ class GraphViewUI {
   }
 
   showDetails(id, fromClick) {
+    if (!this.state) return;
     for (const e of this.scene.querySelectorAll(".gv-selected")) e.classList.remove("gv-selected");
     const n = id ? this.state.nodes.get(id) : null;
     if (!n) {

@@ -52,8 +52,12 @@ export class Placer {
       y = bottom + RANK_SEP + s.h / 2;
       x = sx / inputs.length;
     } else {
+      // No inputs on screen: the top row, right of everything (free by construction).
       y = (isFinite(this.top) ? this.top : 12) + s.h / 2;
       x = (isFinite(this.right) ? this.right : 0) + NODE_SEP + s.w / 2;
+      const p = { x, y, w: s.w, h: s.h };
+      this.index(p);
+      return p;
     }
     // Slide right past whatever occupies the spot (bounded: each step passes one box).
     for (let guard = 0; guard < 200; guard++) {
