@@ -380,8 +380,15 @@ def test_presenter_opens_larger(page):
     assert min(sizes.values()) >= 16, sizes
 
 
-def test_big_graph_draws_in_slices_without_long_blocks(page):
+def test_big_graph_draws_in_slices_and_hides_what_is_off_screen(page):
     # 5000 visible nodes: laid out in the worker, drawn over several frames.
     r = page.evaluate("([d]) => measure(() => renderDoc(d))", [doc(5000)])
     assert r["drawn"] == 5000
     assert r["gap"] < r["ms"], r  # the page painted frames while the graph was being drawn
+    # Only what is near the screen takes part in the page's layout; the rest is display: none.
+    shown = int(page.get_attribute(".gv-root", "data-shown-nodes"))
+    assert 0 < shown < 500, shown
+    assert page.locator(".gv-node[style*='none']").count() == 5000 - shown
+    # Zoomed out to everything, everything is shown again.
+    page.click(".gv-fit")
+    page.wait_for_function("document.querySelector('.gv-root').dataset.shownNodes === '5000'")
