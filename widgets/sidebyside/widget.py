@@ -9,10 +9,11 @@
 
     GraphView(graph, presenter=True)                   # full width, large type: for a projector
 
-The front end lives in widgets/js/src (built with esbuild into sidebyside/static/graphview.js, dagre
-included: no CDN; layout runs in a Web Worker started from that bundle, one group at a time); that
-engine is loaded once per kernel (GraphEngine) and each view carries only a
-tiny loader module, so saved notebooks hold the engine once. Python does the data work: the simplified view (plumbing nodes hidden) is computed
+The front end lives in widgets/js/src (built with esbuild into sidebyside/static/graphview.js: no
+CDN). Layout runs in a Web Worker started from that bundle, one group at a time, so the page never
+waits for it; the canvas opens at a readable zoom on the start of the graph. That engine is loaded
+once per kernel (GraphEngine) and each view carries only a tiny loader module, so saved notebooks
+hold the engine once. Python does the data work: the simplified view (plumbing nodes hidden) is computed
 here and sent as the `graph` trait; live appends travel as small custom messages carrying only the
 new nodes and edges; which groups start collapsed and whether a graph is too large to draw are also
 decided here, so the browser never receives more than it can draw.
@@ -257,8 +258,8 @@ def default_collapsed(nodes: list, groups: list, collapse_above: int) -> list:
 
 
 class GraphEngine(anywidget.AnyWidget):
-    """The drawing code (~85 KB, dagre and the layout worker included), loaded once per kernel and
-    shared by all views.
+    """The drawing code (~40 KB, its layout worker included), loaded once per kernel and shared by
+    all views.
 
     Each GraphView carries only static/loader.js (< 1 KB), which takes the renderer from this
     widget; so saved widget state holds the engine once, not once per view. Never displayed.
