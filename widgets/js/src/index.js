@@ -387,16 +387,17 @@ class GraphViewUI {
     this.bounds = { x0: 0, y0: 0, x1: res.width, y1: res.height };
     this.root.dataset.layoutMs = String(Math.round(res.ms));
     this.root.dataset.levelsLaidOut = String(res.laidOut);
-    const ok = await this.draw(token);
-    if (!ok) {
-      this.setBusy(-1);
-      return;
-    }
+    // Decide the zoom first: with culling, what is off screen is created hidden.
     if (opts.open) this.openView();
     else {
       this.growCanvas();
       if (anchor) this.keepAnchor(opts.anchor, anchor);
       else if (!opts.keepZoom) this.fit();
+    }
+    const ok = await this.draw(token);
+    if (!ok) {
+      this.setBusy(-1);
+      return;
     }
     this.phases.draw = performance.now() - t1;
     this.root.dataset.phases = JSON.stringify(this.phases, (k, v) => (typeof v === "number" ? Math.round(v) : v));
@@ -651,6 +652,7 @@ class GraphViewUI {
       return true;
     }
     if (this.resetScene || !this.layers) this.clearScene();
+    this.cullRect = this.culling() ? this.viewRect() : null;
     this.resetScene = false;
     this.layers = this.layers || {
       groups: svg("g", { class: "gv-groups" }, this.scene),
@@ -699,6 +701,7 @@ class GraphViewUI {
     const sel = this.model.get("selected");
     if (sel && this.nodeEls.has(sel)) this.nodeEls.get(sel).classList.add("gv-selected");
     this.drawLegend();
+    this.cullRect = null;
     this.cull();
     return true;
   }
@@ -811,6 +814,8 @@ class GraphViewUI {
       rec.label.textContent = e.edge.shape ? fmtShape(e.edge.shape) : info;
     }
     this.edgeEls.set(e.key, rec);
+    this.hideIfOff(p, ...geo.bbox);
+    if (rec.label) this.hideIfOff(rec.label, ...geo.bbox);
   }
 
   drawNode(v, layer) {
@@ -853,6 +858,16 @@ class GraphViewUI {
       this.onNodeClick(this.vis.nodes.get(v.id) || v);
     };
     this.nodeEls.set(v.id, g);
+    this.hideIfOff(g, p.x - p.w / 2, p.y - p.h / 2, p.x + p.w / 2, p.y + p.h / 2);
+  }
+
+  /** While drawing a big graph: create what is off screen hidden (cull() keeps it up to date). */
+  hideIfOff(el, x0, y0, x1, y1) {
+    const r = this.cullRect;
+    if (r && (x1 < r.x0 || x0 > r.x1 || y1 < r.y0 || y0 > r.y1)) {
+      el.gvHidden = true;
+      el.style.display = "none";
+    }
   }
 
   refreshSub(id) {
