@@ -295,7 +295,7 @@ def test_real_models_are_readable_and_routed_in_jupyterlab(lab, capsys):
             page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
             open_and_run(page, lab, MODELS.name, 7)
             poll("the real-model cells to finish", lambda: "all views shown"
-                 in page.inner_text(".jp-Notebook"), 300, every=0.5)
+                 in page.inner_text(".jp-Notebook"), 480, every=0.5)
             page.wait_for_function("""() => { const r = [...document.querySelectorAll('.gv-root')];
                 return r.length === 5 && r.every(x => x.dataset.busy === '0'
                     && Number(x.dataset.drawn || 0) > 0); }""", timeout=120_000, polling=250)
