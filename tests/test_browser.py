@@ -266,6 +266,8 @@ def check_view(page, root, name: str, min_px: float = 10.0) -> dict:
     assert start, f"{name}: the start of the graph (its top node) is not in view"
     geo = root.evaluate("r => gvEdgeCrossings(r)")
     assert geo["edges"] > 0 and geo["bad"] == [], f"{name}: {geo['bad'][:10]}"
+    overlaps = root.evaluate("r => gvHeadOverlaps(r)")
+    assert overlaps == [], f"{name}: group labels overlap: {overlaps[:5]}"
     return geo
 
 

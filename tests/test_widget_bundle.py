@@ -304,6 +304,8 @@ def test_edges_are_routed_around_boxes_never_through_them(page):
         page.evaluate("([d, c]) => renderDoc(d, {collapsed: c})", [resnet_like(3), collapsed])
         geo = page.evaluate("gvEdgeCrossings(document.querySelector('.gv-root'))")
         assert geo["edges"] >= 10 and geo["bad"] == [], (collapsed, geo["bad"])
+        # Nested group labels (net > layer1 > layer1.0) never overlap.
+        assert page.evaluate("gvHeadOverlaps(document.querySelector('.gv-root'))") == []
         # The skip connections bend around the block's boxes: more segments than edges.
         assert geo["segments"] > 2 * geo["edges"]
 
@@ -319,6 +321,15 @@ def test_the_crossing_check_finds_an_edge_through_a_box(page):
         t.setAttribute('transform', `translate(${x1 - 20},${y1 + 150})`); }""")
     bad = page.evaluate("gvEdgeCrossings(document.querySelector('.gv-root')).bad")
     assert "x -> n1 crosses node n3" in bad, bad
+
+
+def test_the_label_overlap_check_finds_overlapping_labels(page):
+    page.evaluate(GEOMETRY)
+    page.evaluate("([d]) => renderDoc(d)", [resnet_like(2)])
+    assert page.evaluate("gvHeadOverlaps(document.querySelector('.gv-root'))") == []
+    page.evaluate("""() => { const [a, b] = document.querySelectorAll('.gv-group-head');
+        b.setAttribute('x', a.getAttribute('x')); b.setAttribute('y', a.getAttribute('y')); }""")
+    assert page.evaluate("gvHeadOverlaps(document.querySelector('.gv-root'))") != []
 
 
 def test_header_counts_raw_and_shown(page):

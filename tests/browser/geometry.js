@@ -79,6 +79,22 @@
     return { edges: root.querySelectorAll(".gv-edge").length, segments, bad: [...new Set(bad)] };
   };
 
+  /** Pairs of group labels whose on-screen boxes overlap (there should be none). */
+  window.gvHeadOverlaps = (root) => {
+    const heads = [...root.querySelectorAll(".gv-group-head")]
+      .map((t) => [t.dataset.group, t.getBoundingClientRect()])
+      .filter(([, b]) => b.width && b.height);
+    const out = [];
+    for (let i = 0; i < heads.length; i++) {
+      for (let j = i + 1; j < heads.length; j++) {
+        const [a, p] = heads[i];
+        const [b, q] = heads[j];
+        if (p.left < q.right - 1 && q.left < p.right - 1 && p.top < q.bottom - 1 && q.top < p.bottom - 1) out.push([a, b]);
+      }
+    }
+    return out;
+  };
+
   /** On-screen font size (px) of every text in the view that is inside the visible canvas. */
   window.gvTextSizes = (root) => {
     const canvas = root.querySelector(".gv-canvas").getBoundingClientRect();
