@@ -8,16 +8,21 @@
     view.fold = False                                  # parameters as nodes, not listed in ops
     side_by_side(torch_view, tf_view)                  # two views next to each other
 
-The front end lives in widgets/js/src (built with esbuild into sidebyside/static/graphview.js, dagre
-included: no CDN); that engine is loaded once per kernel (GraphEngine) and each view carries only a
-tiny loader module, so saved notebooks hold the engine once. Python does the data work: the view holds
-one Graph and draws it through one `sidebyside.graph.transform.Simplifier` (plumbing hidden when
-`simplified`, parameters and constants folded into their consumers' node.params when `fold`, the same
-code as Graph.simplified()/folded()); live appends are fed through that same Simplifier and travel as
-small custom messages carrying only the new nodes and edges (plus the raw counts). Which groups start
-collapsed and whether a graph is too large to draw are also decided here, so the browser never
-receives more than it can draw. GraphView(compile_capture) shows all the capture's graphs and keeps
-them and its counters up to date; so does counters=capture.counters.
+    GraphView(graph, presenter=True)                   # full width, large type: for a projector
+
+The front end lives in widgets/js/src (built with esbuild into sidebyside/static/graphview.js: no
+CDN). Layout runs in a Web Worker started from that bundle, one group at a time, so the page never
+waits for it; the canvas opens at a readable zoom on the start of the graph. That engine is loaded
+once per kernel (GraphEngine) and each view carries only a tiny loader module, so saved notebooks
+hold the engine once. Python does the data work: the view holds one Graph and draws it through one
+`sidebyside.graph.transform.Simplifier` (plumbing hidden when `simplified`, parameters and constants
+folded into their consumers' node.params when `fold`, the same code as Graph.simplified()/folded());
+live appends are fed through that same Simplifier and travel as small custom messages carrying only
+the new nodes and edges (plus the raw counts). Which groups start collapsed and whether a graph is
+too large to draw are also decided here, so the browser never receives more than it can draw.
+GraphView(compile_capture) shows all the capture's graphs and keeps them and its counters up to date;
+so does counters=capture.counters. Each displayed view also carries a static picture
+(sidebyside.picture) for untrusted notebooks and HTML exports.
 """
 
 from __future__ import annotations
@@ -39,8 +44,9 @@ __all__ = ["GraphView", "GraphEngine", "side_by_side", "step_through", "STATIC",
            "MAX_VISIBLE_NODES", "default_collapsed", "visible_count", "view_doc"]
 
 STATIC = Path(__file__).parent / "static"
-#: Above this many visible nodes (after collapsing groups) a graph is refused with a message.
-MAX_VISIBLE_NODES = 3000
+#: Above this many visible nodes (after collapsing groups) a graph is refused with a message. The
+#: browser lays out in a Web Worker and draws big graphs over several frames, so 10,000 stays usable.
+MAX_VISIBLE_NODES = 10000
 #: Live appends are sent at most this often (seconds); flush() sends the rest at once.
 APPEND_INTERVAL = 0.1
 
@@ -164,7 +170,8 @@ def default_collapsed(nodes: list, groups: list, collapse_above: int) -> list:
 
 
 class GraphEngine(anywidget.AnyWidget):
-    """The drawing code (~65 KB, dagre included), loaded once per kernel and shared by all views.
+    """The drawing code (~40 KB, its layout worker included), loaded once per kernel and shared by
+    all views.
 
     Each GraphView carries only static/loader.js (< 1 KB), which takes the renderer from this
     widget; so saved widget state holds the engine once, not once per view. Never displayed.
@@ -281,16 +288,23 @@ class GraphView(_ShownWithPicture, anywidget.AnyWidget):
     highlight = traitlets.Unicode(None, allow_none=True).tag(sync=True)
     selected = traitlets.Unicode(None, allow_none=True).tag(sync=True)
     message = traitlets.Unicode("").tag(sync=True)
-    height = traitlets.Int(420).tag(sync=True)
+    #: Canvas height in px; 0 sizes it to the graph and the window (the canvas stays resizable).
+    height = traitlets.Int(0).tag(sync=True)
+    #: Use the whole output width (and more of the window's height).
+    full_width = traitlets.Bool(False).tag(sync=True)
+    #: For a projector: full width, larger type, and it opens at a larger zoom.
+    presenter = traitlets.Bool(False).tag(sync=True)
     _epoch = traitlets.Int(0).tag(sync=True)
 
     #: Seconds between live-append messages; a timer sends what is left (set to 0 to send each call).
     append_interval = APPEND_INTERVAL
 
     def __init__(self, graph=None, *, title="", simplified=True, collapse_above=150,
-                 max_nodes=MAX_VISIBLE_NODES, height=420, counters=None, fold=True, **kwargs):
+                 max_nodes=MAX_VISIBLE_NODES, height=0, full_width=False, presenter=False,
+                 counters=None, fold=True, **kwargs):
         super().__init__(title=title, simplified=simplified, collapse_above=collapse_above,
-                         max_nodes=max_nodes, height=height, fold=fold, _engine=_engine(), **kwargs)
+                         max_nodes=max_nodes, height=height, full_width=full_width,
+                         presenter=presenter, fold=fold, _engine=_engine(), **kwargs)
         self._lock = threading.RLock()
         self._timer = None
         self._callbacks = []
@@ -531,25 +545,6 @@ class GraphView(_ShownWithPicture, anywidget.AnyWidget):
         return (f"GraphView({name!r}: {self.node_count} nodes, {self.edge_count} edges{counts}"
                 f"{extra})")
 
-
-def _is_live_source(obj) -> bool:
-    """A capture that tells its views when it changes: subscribe(callback) and counters."""
-    return callable(getattr(obj, "subscribe", None)) and hasattr(obj, "counters")
-
-
-def _subscribe(source, view: GraphView, method: str) -> None:
-    """source.subscribe(callback) with a callback that does not keep the view alive."""
-    ref = weakref.ref(view)
-
-    def callback(src) -> bool:
-        v = ref()
-        if v is None:
-            return False  # the view is gone: unsubscribe
-        getattr(v, method)(src)
-        return True
-
-    source.subscribe(callback)
-
     # ---- saved state and static picture (see _ShownWithPicture) --------------------------------
     def _settle(self) -> None:
         """Fold the live batches into the `graph` trait (after each cell that appended).
@@ -592,6 +587,25 @@ def _subscribe(source, view: GraphView, method: str) -> None:
         return [(shown, list(self.collapsed), title, "")]
 
 
+def _is_live_source(obj) -> bool:
+    """A capture that tells its views when it changes: subscribe(callback) and counters."""
+    return callable(getattr(obj, "subscribe", None)) and hasattr(obj, "counters")
+
+
+def _subscribe(source, view: GraphView, method: str) -> None:
+    """source.subscribe(callback) with a callback that does not keep the view alive."""
+    ref = weakref.ref(view)
+
+    def callback(src) -> bool:
+        v = ref()
+        if v is None:
+            return False  # the view is gone: unsubscribe
+        getattr(v, method)(src)
+        return True
+
+    source.subscribe(callback)
+
+
 class SideBySide(_ShownWithPicture, ipywidgets.HBox):
     """Two GraphViews next to each other (what side_by_side returns)."""
 
@@ -610,13 +624,20 @@ class SideBySide(_ShownWithPicture, ipywidgets.HBox):
         return "SideBySide(" + " | ".join(repr(c) for c in self.children) + ")"
 
 
+#: Narrowest readable panel: below it (a 1024 px window with JupyterLab's side bar open gives
+#: ~280 px per panel) side_by_side puts the views under each other instead of shrinking them.
+SIDE_BY_SIDE_MIN_WIDTH = "320px"
+
+
 def side_by_side(left_view, right_view, *more) -> SideBySide:
-    """An HBox showing graph views next to each other, each taking an equal share of the width."""
+    """An HBox showing graph views next to each other, each taking an equal share of the width;
+    they wrap onto separate rows when the output is too narrow for readable panels."""
     views = [left_view, right_view, *more]
     for v in views:
         v.layout.flex = "1 1 0%"
-        v.layout.min_width = "0"
-    return SideBySide(views, layout=ipywidgets.Layout(width="100%", grid_gap="8px"))
+        v.layout.min_width = SIDE_BY_SIDE_MIN_WIDTH
+    return SideBySide(views, layout=ipywidgets.Layout(width="100%", grid_gap="8px",
+                                                       flex_flow="row wrap"))
 
 
 def _fx_ids(view: GraphView) -> dict:
