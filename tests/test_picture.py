@@ -135,10 +135,14 @@ def test_live_appends_reach_the_saved_widget_state(executed):
 def test_boxes_list_folded_parameters_and_repeated_blocks():
     d = doc([("x", "input", "input", None), ("conv", "Conv2d", "op", "layer1/0"),
              ("conv2", "Conv2d", "op", "layer1/1")], [("x", "conv"), ("conv", "conv2")],
-            [{"id": "layer1/0", "label": "0 (BasicBlock)", "repeat": {"count": 2, "index": 0}},
-             {"id": "layer1/1", "label": "1 (BasicBlock)", "repeat": {"count": 2, "index": 1}}])
+            [{"id": "layer1", "label": "layer1 (Sequential)"},
+             {"id": "layer1/0", "label": "0 (BasicBlock)", "parent": "layer1",
+              "repeat": {"count": 2, "index": 0}},
+             {"id": "layer1/1", "label": "1 (BasicBlock)", "parent": "layer1",
+              "repeat": {"count": 2, "index": 1}}])
     d["nodes"][1]["params"] = [{"name": "weight", "kind": "param", "shape": [16, 3, 3, 3]}]
     boxes, _ = boxes_and_links(d, [])
     assert boxes[1]["sub"] == "Conv2d · weight [16, 3, 3, 3]"
     boxes, _ = boxes_and_links(d, ["layer1/0", "layer1/1"])
-    assert [b["sub"] for b in boxes[1:]] == ["1 node · one of ×2"] * 2
+    assert [b["sub"] for b in boxes[1:]] == ["1 node · 1 of 2 alike", "1 node · 2 of 2 alike"]
+    assert [b["label"] for b in boxes[1:]] == ["layer1/0 (BasicBlock)", "layer1/1 (BasicBlock)"]

@@ -37,6 +37,10 @@ def boxes_and_links(doc: dict, collapsed) -> tuple[list[dict], list[tuple[int, i
     collapsed = set(collapsed or ())
     parents = _group_parents(doc.get("groups", []))
     labels = {g["id"]: g.get("label") or g["id"] for g in doc.get("groups", [])}
+    for g in doc.get("groups", []):  # "0 (BasicBlock)" says little alone: "layer1/0 (BasicBlock)"
+        parent = g.get("parent")
+        if parent and labels[g["id"]][:1].isdigit():
+            labels[g["id"]] = f"{parent.rsplit('/', 1)[-1]}/{labels[g['id']]}"
     repeats = {g["id"]: g.get("repeat") for g in doc.get("groups", []) if g.get("repeat")}
     index: dict[str, int] = {}
     boxes: list[dict] = []
@@ -58,8 +62,10 @@ def boxes_and_links(doc: dict, collapsed) -> tuple[list[dict], list[tuple[int, i
     for b in boxes:
         if b["kind"] == "group":
             rep = b.get("repeat")
-            b["sub"] = f"{b['count']} node{'s' if b['count'] != 1 else ''}" + (f" · one of ×{rep['count']}"
-                                                if rep and rep.get("count") else "")
+            alike = (f" · {rep.get('index', 0) + 1} of {rep['count']} alike"
+                     if rep and rep.get("count") else "")
+            b["sub"] = f"{b['count']} node{'s' if b['count'] != 1 else ''}{alike}"
+
     links = set()
     for e in doc.get("edges", []):
         s, t = box_of.get(e["source"]), box_of.get(e["target"])
