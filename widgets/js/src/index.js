@@ -59,13 +59,12 @@ function html(tag, cls, parent, text) {
 
 const nextFrame = () => new Promise((r) => requestAnimationFrame(() => r()));
 
-/** Let the page render and handle input, then continue (a task boundary, no 16 ms frame wait). */
+/**
+ * Let the page paint a frame and handle input, then continue. (A plain task boundary, e.g. a
+ * MessageChannel message, was measured to let chromium skip frames for hundreds of ms.)
+ */
 function yieldToPage() {
-  return new Promise((resolve) => {
-    const ch = new MessageChannel();
-    ch.port1.onmessage = () => resolve();
-    ch.port2.postMessage(0);
-  });
+  return new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
 }
 
 function truncate(text, px, charW) {
