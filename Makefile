@@ -15,7 +15,10 @@ JOBS ?= 2
 
 .PHONY: lab test setup system-deps notebooks lint bench doctor js clean hub hub-deps hub-grade
 
+# jupyter-setup: JupyterLab saves widget state and shows no news; the course's notebooks are trusted,
+# so their graphs draw from saved state (sidebyside/jupyter_env.py).
 lab: $(STAMP)
+	$(BIN)/sidebyside jupyter-setup
 	$(BIN)/jupyter lab --port=$(PORT) --ServerApp.root_dir=$(CURDIR) \
 	  --LabApp.default_url=/lab/tree/course/00_start_here.ipynb \
 	  --LabApp.news_url=None --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
@@ -33,6 +36,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test,hub]'
+	$(BIN)/sidebyside jupyter-setup --no-trust
 # nbgrader's toolbar "Validate" button sits on every notebook and says "Success!" on lessons that
 # grade nothing: switch it off for this environment. Graded work is validated from the Assignments
 # tab or `nbgrader validate` (graded/README.md).

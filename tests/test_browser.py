@@ -1,13 +1,25 @@
 """A real browser round trip: JupyterLab + Debian's chromium (driven by playwright) + the GraphView.
 
-Starts JupyterLab from this virtualenv on a free local port, in a temporary copy of
-tests/browser/graph_live.ipynb (token auth with a known token, news and update checks off, settings
-and workspaces in the temp folder), opens the notebook, runs all cells and checks that
+Starts JupyterLab from this virtualenv on a free local port, in a temporary folder holding copies of
+the fixture notebooks in tests/browser/ (token auth with a known token, news and update checks off,
+settings and workspaces in the temp folder), opens them, runs all cells and checks:
+
+graph_live.ipynb
   * the graph draws (SVG nodes present),
   * it grows live while the recording cell runs (the node count rises in several steps),
   * a click on a node opens the details panel and the kernel sees it (`view.selected`, on_select),
   * unticking "simplified" in the browser reaches the kernel, which re-sends the raw graph,
-  * the browser console shows no errors.
+graph_models.ipynb (real architectures from benchmarks/real_models.py), at a 1024 px wide window
+  * ResNet-18 (autograd) and MobileNetV2 (tf.function) open at a readable zoom (every text >= 10 px
+    on screen) with the start of the graph in view,
+  * a group collapses and expands again, and MobileNetV2's model group expands into its layers,
+  * no edge passes through a node or group box it does not belong to (SVG geometry), before and
+    after expanding,
+  * the side-by-side pair stays readable at 1024 px, the presenter view fills the width with
+    text >= 16 px at 1280x720, and in the dark theme the details panel's "x" and the group labels
+    keep their contrast,
+and in both: the browser console shows no errors. Screenshots go to the folder the test prints
+($SIDEBYSIDE_ARTIFACTS/browser, default .artifacts/browser in the repository: CI keeps it).
 Sessions are deleted and the server is stopped at the end, also on failure. Waits poll with generous
 limits (the 2-core CI machine is shared), never fixed sleeps.
 
@@ -16,6 +28,7 @@ Needs `apt-get install -y chromium` (the Makefile's `system-deps` target); skipp
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -31,6 +44,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "browser" / "graph_live.ipynb"
+MODELS = ROOT / "tests" / "browser" / "graph_models.ipynb"
+GEOMETRY = (ROOT / "tests" / "browser" / "geometry.js").read_text()
+ARTIFACTS = Path(os.environ.get("SIDEBYSIDE_ARTIFACTS", ROOT / ".artifacts")) / "browser"
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -76,12 +92,14 @@ def poll(what: str, fn, timeout: float, every: float = 0.25):
     pytest.fail(f"timed out after {timeout:.0f} s waiting for {what} (last error: {last_err})")
 
 
-@pytest.fixture
-def lab(tmp_path):
-    """A JupyterLab server in a temp folder holding a copy of the fixture: yields its base URL."""
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """A JupyterLab server in a temp folder holding copies of the fixtures: yields its base URL."""
+    tmp_path = tmp_path_factory.mktemp("lab")
     root = tmp_path / "root"
     root.mkdir()
-    shutil.copy(FIXTURE, root / FIXTURE.name)
+    for fixture in (FIXTURE, MODELS):
+        shutil.copy(fixture, root / fixture.name)
     settings = tmp_path / "app-settings"
     settings.mkdir()
     (settings / "overrides.json").write_text(json.dumps(OVERRIDES))
@@ -104,6 +122,7 @@ def lab(tmp_path):
         "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
         "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
         "TF_CPP_MIN_LOG_LEVEL": "3",
+        "SIDEBYSIDE_REPO": str(ROOT),  # graph_models.ipynb imports benchmarks/real_models.py
     }
     env.pop("PYTEST_CURRENT_TEST", None)
     log = open(tmp_path / "jupyter.log", "w")
@@ -125,11 +144,7 @@ def lab(tmp_path):
         poll("JupyterLab to answer /api/status", up, 120)
         yield base
     finally:
-        try:
-            for s in api(base, "/api/sessions") or []:
-                api(base, f"/api/sessions/{s['id']}", "DELETE")
-        except Exception:
-            pass
+        end_sessions(base)
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
             try:
@@ -138,6 +153,28 @@ def lab(tmp_path):
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(10)
         log.close()
+
+
+def end_sessions(base: str) -> None:
+    """Shut down every kernel session (each test leaves none behind for the next)."""
+    try:
+        for s in api(base, "/api/sessions") or []:
+            api(base, f"/api/sessions/{s['id']}", "DELETE")
+    except Exception:
+        pass
+
+
+def open_and_run(page, lab: str, notebook: str, cells: int) -> None:
+    """Open a notebook, wait for an idle kernel, and start Run All (without waiting for it)."""
+    page.goto(f"{lab}/lab/tree/{notebook}?token={TOKEN}", timeout=120_000)
+    page.wait_for_function(
+        """(n) => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+            const k = w && w.sessionContext && w.sessionContext.session
+                && w.sessionContext.session.kernel;
+            return !!(k && k.connectionStatus === 'connected' && k.status === 'idle'
+                && w.content && w.content.widgets.length === n); }""",
+        arg=cells, timeout=180_000, polling=250)
+    page.evaluate("void window.jupyterapp.commands.execute('notebook:run-all-cells')")
 
 
 def test_graph_draws_grows_and_answers_clicks_in_jupyterlab(lab):
@@ -151,15 +188,7 @@ def test_graph_draws_grows_and_answers_clicks_in_jupyterlab(lab):
                     if m.type == "error" and not any(s in m.text for s in IGNORED_CONSOLE)
                     else None)
             page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
-            page.goto(f"{lab}/lab/tree/{FIXTURE.name}?token={TOKEN}", timeout=120_000)
-            page.wait_for_function(
-                """() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
-                    const k = w && w.sessionContext && w.sessionContext.session
-                        && w.sessionContext.session.kernel;
-                    return !!(k && k.connectionStatus === 'connected' && k.status === 'idle'
-                        && w.content && w.content.widgets.length === 4); }""",
-                timeout=180_000, polling=250)
-            page.evaluate("void window.jupyterapp.commands.execute('notebook:run-all-cells')")
+            open_and_run(page, lab, FIXTURE.name, 4)
 
             # 1. The graph draws.
             page.wait_for_selector(".gv-root .gv-node", timeout=120_000)
@@ -182,6 +211,9 @@ def test_graph_draws_grows_and_answers_clicks_in_jupyterlab(lab):
 
             # 3. A click shows details in the widget and reaches the kernel; so does the
             #    "simplified" checkbox (Python re-sends the raw graph: the Identity appears).
+            # While it grows the view follows the newest node at a readable zoom; "start" brings
+            # the beginning of the graph back into view.
+            page.click(".gv-start", timeout=30_000)
             page.click(".gv-node[data-id='n2']", timeout=30_000)
             page.wait_for_selector(".gv-details >> text=relu2", timeout=30_000)
             assert page.locator(".gv-node[data-id='i0']").count() == 0
@@ -198,6 +230,171 @@ def test_graph_draws_grows_and_answers_clicks_in_jupyterlab(lab):
                 print("live node counts seen:", counts)
         finally:
             browser.close()
+            end_sessions(lab)
 
     # 4. No errors in the browser console.
+    assert errors == [], "\n".join(errors)
+
+
+# ---- real models -------------------------------------------------------------------------------
+def view_root(page, title: str):
+    """The .gv-root element of the view with this title."""
+    return page.locator(".gv-root", has=page.locator(".gv-title", has_text=title)).element_handle()
+
+
+def drawn_count(root) -> int:
+    return int(root.evaluate("r => Number(r.dataset.drawn || 0)"))
+
+
+def act(page, root, action) -> None:
+    """Do `action` (a click...) and wait until the view has laid out and drawn again."""
+    before = drawn_count(root)
+    action()
+    page.wait_for_function("([r, n]) => Number(r.dataset.drawn || 0) > n && r.dataset.busy === '0'",
+                           arg=[root, before], timeout=60_000, polling=100)
+
+
+def check_view(page, root, name: str, min_px: float = 10.0) -> dict:
+    """Readable text, the start of the graph in view, and no edge through a foreign box."""
+    sizes = root.evaluate("r => gvTextSizes(r)")
+    assert sizes and min(sizes.values()) >= min_px, f"{name}: text too small on screen: {sizes}"
+    start = root.evaluate("""r => { const c = r.querySelector('.gv-canvas').getBoundingClientRect();
+        const nodes = [...r.querySelectorAll('.gv-node')].map(n => n.getBoundingClientRect());
+        const first = nodes.reduce((a, b) => (b.top < a.top ? b : a));
+        return first.top >= c.top - 1 && first.bottom <= c.bottom + 1
+            && first.right > c.left && first.left < c.right; }""")
+    assert start, f"{name}: the start of the graph (its top node) is not in view"
+    geo = root.evaluate("r => gvEdgeCrossings(r)")
+    assert geo["edges"] > 0 and geo["bad"] == [], f"{name}: {geo['bad'][:10]}"
+    overlaps = root.evaluate("r => gvHeadOverlaps(r)")
+    assert overlaps == [], f"{name}: group labels overlap: {overlaps[:5]}"
+    return geo
+
+
+def contrast(fg: str, bg: str) -> float:
+    """WCAG contrast ratio of two CSS rgb()/rgba() colours."""
+    def lum(c):
+        r, g, b = [int(float(v)) / 255 for v in c[c.index("(") + 1:c.index(")")].split(",")[:3]]
+        lin = [v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in (r, g, b)]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    a, b = sorted((lum(fg), lum(bg)), reverse=True)
+    return (a + 0.05) / (b + 0.05)
+
+
+def test_real_models_are_readable_and_routed_in_jupyterlab(lab, capsys):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with capsys.disabled():
+        print(f"\n[test_browser] screenshots: {ARTIFACTS}")
+    errors = []
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1024, "height": 768})
+            page.on("console", lambda m: errors.append(f"console.{m.type}: {m.text}")
+                    if m.type == "error" and not any(s in m.text for s in IGNORED_CONSOLE)
+                    else None)
+            page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+            open_and_run(page, lab, MODELS.name, 7)
+            poll("the real-model cells to finish", lambda: "all views shown"
+                 in page.inner_text(".jp-Notebook"), 480, every=0.5)
+            page.wait_for_function("""() => { const r = [...document.querySelectorAll('.gv-root')];
+                return r.length === 5 && r.every(x => x.dataset.busy === '0'
+                    && Number(x.dataset.drawn || 0) > 0); }""", timeout=120_000, polling=250)
+            page.evaluate(GEOMETRY)
+
+            # 1. ResNet-18 (autograd): readable at its opening zoom, routed around boxes; a group
+            #    collapses and expands again, still routed around boxes.
+            r18 = view_root(page, "ResNet-18 autograd")
+            r18.scroll_into_view_if_needed()
+            check_view(page, r18, "ResNet-18")
+            r18.screenshot(path=str(ARTIFACTS / "resnet18-open.png"))
+            gid = r18.evaluate("r => r.querySelector('.gv-group-head').dataset.group")
+            act(page, r18, lambda: r18.eval_on_selector(
+                f".gv-group-head[data-group='{gid}']", "e => e.dispatchEvent(new MouseEvent('click', {bubbles: true}))"))
+            assert r18.query_selector(f".gv-node[data-id='group:{gid}']"), "the group did not collapse"
+            act(page, r18, lambda: r18.eval_on_selector(
+                f".gv-node[data-id='group:{gid}']", "e => e.dispatchEvent(new MouseEvent('click', {bubbles: true}))"))
+            assert r18.query_selector(f".gv-group[data-group='{gid}']"), "the group did not expand"
+            geo = r18.evaluate("r => gvEdgeCrossings(r)")
+            assert geo["bad"] == [], geo["bad"][:10]
+
+            # 2. MobileNetV2 (tf.function): its model group expands into ~150 layers, skip
+            #    connections (the residual Adds) routed around the layer boxes.
+            mnet = view_root(page, "MobileNetV2 tf.function")
+            mnet.scroll_into_view_if_needed()
+            check_view(page, mnet, "MobileNetV2")
+            group = mnet.query_selector(".gv-node[data-id^='group:']")
+            assert group, "MobileNetV2 should open with its model group collapsed"
+            act(page, mnet, lambda: group.dispatch_event("click"))
+            boxes = mnet.evaluate("r => r.querySelectorAll('.gv-node').length")
+            assert boxes > 100, boxes
+            adds = mnet.evaluate("""r => [...r.querySelectorAll('.gv-node')]
+                .filter(n => /add/i.test(n.dataset.id)).length""")
+            assert adds >= 5, "the residual Add layers should be visible"
+            geo = check_view(page, mnet, "MobileNetV2 expanded")
+            assert geo["segments"] > geo["edges"], "long edges should be routed with bends"
+            mnet.screenshot(path=str(ARTIFACTS / "mobilenetv2-expanded.png"))
+
+            # 3. Side by side at 1024 px (side bar open: ~590 px of output): the panels wrap rather
+            #    than shrink to ~280 px; each is readable, its header within the panel. With the
+            #    side bar closed they sit next to each other, still readable.
+            def panels(shot):
+                tops = []
+                for title in ("PyTorch fx", "Keras tf.function"):
+                    panel = view_root(page, title)
+                    panel.scroll_into_view_if_needed()
+                    act(page, panel, functools.partial(panel.eval_on_selector, ".gv-relayout",
+                                                       "e => e.click()"))
+                    panel.eval_on_selector(".gv-start", "e => e.click()")
+                    check_view(page, panel, title)
+                    width, overflow, top = panel.evaluate("""r => [
+                        r.querySelector('.gv-canvas').clientWidth, r.scrollWidth - r.clientWidth,
+                        r.getBoundingClientRect().top
+                            - r.closest('.widget-hbox').getBoundingClientRect().top]""")
+                    assert width >= 300 and overflow <= 1, (title, width, overflow)
+                    tops.append(top)
+                page.screenshot(path=str(ARTIFACTS / shot))
+                return tops
+            stacked = panels("side-by-side-1024-sidebar.png")
+            assert stacked[1] > stacked[0] + 100, "narrow output: the panels should wrap"
+            page.evaluate("void window.jupyterapp.commands.execute('application:toggle-left-area')")
+            page.wait_for_timeout(300)  # the notebook's width settles after the side bar closes
+            beside = panels("side-by-side-1024.png")
+            assert abs(beside[1] - beside[0]) < 5, "wide enough: the panels should sit side by side"
+
+            # 4. Presenter at 1280x720 with the side bar closed: full width, large type.
+            page.set_viewport_size({"width": 1280, "height": 720})
+            pres = view_root(page, "ResNet-18 presenter")
+            pres.scroll_into_view_if_needed()
+            page.wait_for_timeout(300)  # the panel's width settles after the side bar closes
+            act(page, pres, lambda: pres.eval_on_selector(".gv-relayout", "e => e.click()"))
+            pres.eval_on_selector(".gv-start", "e => e.click()")
+            pres.scroll_into_view_if_needed()
+            check_view(page, pres, "presenter", min_px=16.0)
+            share = pres.evaluate("""r => r.getBoundingClientRect().width
+                / r.closest('.jp-OutputArea-output').getBoundingClientRect().width""")
+            assert share >= 0.95, share
+            page.screenshot(path=str(ARTIFACTS / "presenter-1280x720.png"))
+
+            # 5. Dark theme: the details panel's close button and the group labels stay legible.
+            page.evaluate("""void window.jupyterapp.commands.execute('apputils:change-theme',
+                {theme: 'JupyterLab Dark'})""")
+            page.wait_for_function("document.body.dataset.jpThemeLight === 'false'", timeout=60_000)
+            r18.scroll_into_view_if_needed()
+            r18.eval_on_selector(".gv-node:not(.gv-kind-group)",
+                                 "e => e.dispatchEvent(new MouseEvent('click', {bubbles: true}))")
+            colors = r18.evaluate("""r => { const s = (e, p) => getComputedStyle(e)[p];
+                const d = r.querySelector('.gv-details'), x = r.querySelector('.gv-close');
+                const h = r.querySelector('.gv-group-head'), c = r.querySelector('.gv-canvas');
+                return {close: s(x, 'color'), panel: s(d, 'backgroundColor'),
+                        head: s(h, 'fill'), canvas: s(c, 'backgroundColor'),
+                        text: s(r, 'color'), root: s(r, 'backgroundColor')}; }""")
+            assert contrast(colors["close"], colors["panel"]) >= 4.5, colors
+            assert contrast(colors["head"], colors["canvas"]) >= 4.5, colors
+            assert contrast(colors["text"], colors["root"]) >= 4.5, colors
+            r18.screenshot(path=str(ARTIFACTS / "resnet18-dark.png"))
+        finally:
+            browser.close()
+            end_sessions(lab)
     assert errors == [], "\n".join(errors)

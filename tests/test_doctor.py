@@ -17,7 +17,8 @@ def test_healthy_environment_reports_everything():
                    ("Versions", "keras"), ("Versions", "jupyterlab"), ("Versions", "ipywidgets"),
                    ("Versions", "nbval"), ("Devices", "torch"), ("Devices", "tensorflow"),
                    ("Devices", "lessons will use"), ("torch.compile", "C++ compiler"),
-                   ("torch.compile", "backend for lessons"), ("Threads", "cores available")]:
+                   ("torch.compile", "backend for lessons"), ("Threads", "cores available"),
+                   ("Jupyter", "lab settings")]:
         assert needed in items
     values = dict(((s, i), v) for s, i, v in report.rows)
     assert values[("Versions", "torch")].startswith("2.13.0")
@@ -50,3 +51,12 @@ def test_cli_rejects_unknown_commands(capsys):
     assert cli.main(["nonsense"]) == 2
     assert "unknown command" in capsys.readouterr().err
     assert cli.main([]) == 2
+
+
+def test_missing_jupyter_settings_are_a_problem_with_the_fix(tmp_path):
+    report = doctor.Report()
+    doctor.check_jupyter_settings(report, prefix=str(tmp_path))  # a bare environment
+    assert any("saveState" in p and "sidebyside jupyter-setup" in p for p in report.problems)
+    healthy = doctor.Report()
+    doctor.check_jupyter_settings(healthy)  # this one (make setup ran the command)
+    assert healthy.problems == []

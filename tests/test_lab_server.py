@@ -36,11 +36,16 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
+def home(tmp_path_factory):
+    return tmp_path_factory.mktemp("home")  # keep the test's JupyterLab state out of the user's
+
+
+@pytest.fixture(scope="module")
+def lab(home):
     port = free_port()
-    home = tmp_path_factory.mktemp("home")  # keep the test's JupyterLab state out of the user's
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(home / "config"),
-           "JUPYTER_RUNTIME_DIR": str(home / "runtime"), "JUPYTERLAB_WORKSPACES_DIR": str(home / "ws")}
+           "JUPYTER_RUNTIME_DIR": str(home / "runtime"), "JUPYTERLAB_WORKSPACES_DIR": str(home / "ws"),
+           "JUPYTER_DATA_DIR": str(home / "data")}  # `make lab` trusts the course: not in the user's db
     args = (f"--no-browser --ip=127.0.0.1 --ServerApp.token={TOKEN} "
             "--ServerApp.open_browser=False")
     proc = subprocess.Popen(["make", "-s", "lab", f"PORT={port}", f"LAB_ARGS={args}"], cwd=ROOT,
@@ -92,3 +97,14 @@ def test_server_root_opens_the_start_page(lab):
     assert location.endswith("/lab/tree/course/00_start_here.ipynb"), location
     page = get(f"{lab}/lab/tree/course/00_start_here.ipynb").read().decode()
     assert 'id="jupyter-config-data"' in page  # the JupyterLab application page, not an error page
+
+
+def test_make_lab_trusts_the_course_so_its_graphs_draw_from_saved_state(lab, home):
+    import nbformat
+    from nbformat.sign import NotebookNotary
+
+    notary = NotebookNotary(data_dir=str(home / "data"))
+    lab00 = nbformat.read(ROOT / "labs" / "00_graph_widgets_tour.ipynb", as_version=4)
+    assert notary.check_signature(lab00)
+    graded = nbformat.read(next((ROOT / "graded" / "source").rglob("*.ipynb")), as_version=4)
+    assert not notary.check_signature(graded)  # only the course's lessons and labs

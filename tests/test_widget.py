@@ -15,6 +15,7 @@ import pytest
 
 from sidebyside.graph.model import Edge, Graph, Node
 from sidebyside.widget import (
+    MAX_VISIBLE_NODES,
     STATIC,
     GraphView,
     default_collapsed,
@@ -88,8 +89,12 @@ def test_synced_traits_and_bundle():
     view = GraphView(z_graph(), title="tf")
     state = view.get_state()
     for key in ("graph", "title", "simplified", "collapse_above", "collapsed", "counters",
-                "highlight", "selected", "message", "max_nodes", "_esm", "_css"):
+                "highlight", "selected", "message", "max_nodes", "height", "full_width",
+                "presenter", "_esm", "_css"):
         assert key in state, key
+    # The canvas sizes itself by default; the presenter option is off unless asked for.
+    assert state["height"] == 0 and state["presenter"] is False and state["full_width"] is False
+    assert GraphView(z_graph(), presenter=True).get_state()["presenter"] is True
     assert state["title"] == "tf" and state["simplified"] is True
     assert state["counters"] == {"traces": 2, "recompiles": 0, "graph_breaks": 0}
     assert state["selected"] is None and state["highlight"] is None
@@ -300,11 +305,14 @@ def test_collapse_picks_deepest_level_that_fits():
 
 
 def test_huge_graph_is_refused_with_a_message():
-    view = GraphView(chain_doc(3500))
+    # The limit is 10,000 visible nodes (the browser lays out in a worker and draws in slices).
+    assert MAX_VISIBLE_NODES == 10_000
+    assert GraphView(chain_doc(5000)).message == ""  # refused before, drawable now
+    view = GraphView(chain_doc(10_500))
     assert view.graph["nodes"] == [] and view.graph["meta"]["refused"] is True
-    assert "Too large to draw" in view.message and "3500" in view.message
-    assert repr(view) == "GraphView('chain 3500': 3500 nodes, 3499 edges (too large to draw))"
-    grouped = GraphView(chain_doc(3500, group_size=100))  # collapses to 35 boxes: drawable
+    assert "Too large to draw" in view.message and "10500" in view.message
+    assert repr(view) == "GraphView('chain 10500': 10500 nodes, 10499 edges (too large to draw))"
+    grouped = GraphView(chain_doc(10_500, group_size=300))  # collapses to 35 boxes: drawable
     assert grouped.message == "" and len(grouped.collapsed) == 35
 
 
@@ -330,6 +338,8 @@ def test_repr_and_side_by_side():
     box = side_by_side(left, right)
     assert box.children == (left, right)
     assert left.layout.flex == "1 1 0%"
+    # Too narrow for two readable panels (e.g. 1024 px with the side bar open): they wrap.
+    assert left.layout.min_width == "320px" and box.layout.flex_flow == "row wrap"
     assert repr(box) == f"SideBySide({left!r} | {right!r})"
 
 

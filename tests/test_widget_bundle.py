@@ -39,7 +39,8 @@ def test_bundle_is_committed_small_and_offline():
 
 def test_sources_lockfile_and_build_script_are_present():
     for rel in ("package.json", "package-lock.json", "build.mjs", "src/index.js", "src/graph.js",
-                "src/layout.js", "src/loader.js", "src/style.css", "harness.html"):
+                "src/layout.js", "src/worker.js", "src/layoutclient.js", "src/measure.js",
+                "src/placement.js", "src/loader.js", "src/style.css", "harness.html"):
         assert (JS / rel).exists(), rel
 
 
@@ -109,7 +110,13 @@ def doc(n=4, groups=False, **extra):
             "counters": {"traces": 3, "recompiles": 1, "graph_breaks": 2}, **extra}
 
 
+def settle(pg):
+    """Wait until the view has finished laying out (in its worker) and drawing."""
+    pg.evaluate("settle()")
+
+
 def positions(pg):
+    settle(pg)
     return pg.evaluate("""() => Object.fromEntries([...document.querySelectorAll('.gv-node')]
         .map(g => [g.dataset.id, g.getAttribute('transform')]))""")
 
@@ -129,6 +136,7 @@ def test_draws_nodes_edges_shapes_counters_and_legend(page):
 def test_click_shows_details_and_sets_selected(page):
     page.evaluate("([d]) => renderDoc(d)", [doc(4)])
     page.click(".gv-node[data-id='n2']")
+    settle(page)
     assert page.is_visible(".gv-details")
     assert "relu2" in page.inner_text(".gv-details")
     assert page.evaluate("[model.state.selected, model.saved]") == ["n2", 1]
@@ -168,6 +176,7 @@ def test_collapsed_group_expands_on_click(page):
     assert page.evaluate("model.state.collapsed") == []
     page.evaluate("model.set('highlight', 'n2')")
     page.click(".gv-group-head")
+    settle(page)
     assert sorted(positions(page)) == ["group:blk", "x"]
     # The node being executed is inside the collapsed group: the group lights up.
     page.evaluate("model.set('highlight', 'n3')")
@@ -188,8 +197,10 @@ def test_subgraph_opens_and_closes(page):
     page.evaluate("([d]) => renderDoc(d)", [d])
     page.click(".gv-node[data-id='n1']")
     page.click(".gv-open-sub")
+    settle(page)
     assert sorted(positions(page)) == ["n1", "x"]
     page.click(".gv-back")
+    settle(page)
     assert sorted(positions(page)) == ["n1", "n2", "x"]
 
 
@@ -221,3 +232,174 @@ def test_collapsed_child_group_sits_in_its_open_parent_box(page):
     page.evaluate("([d]) => renderDoc(d, {collapsed: ['net/a']})", [d])
     assert sorted(positions(page)) == ["group:net/a", "x"]
     assert page.locator(".gv-group[data-group='net']").count() == 1
+
+
+# ---- real-model rendering: folded params, repeated blocks, compile strip, routing, presenter -----
+GEOMETRY = (ROOT / "tests" / "browser" / "geometry.js").read_text()
+
+
+def resnet_like(blocks=4, **meta):
+    """A hand-built document with what capture produces for a ResNet: op-level module groups with
+    type and repeat, folded params (node.params), skip connections (block input -> add)."""
+    nodes = [{"id": "x", "op": "input", "label": "x", "kind": "input", "shape": [1, 3, 32, 32]}]
+    edges, groups = [], [{"id": "net", "label": "net", "type": "ResNet", "parent": None}]
+    prev = "x"
+    for b in range(blocks):
+        g = f"net/layer1/{b}"
+        if b == 0:
+            groups.append({"id": "net/layer1", "label": "layer1", "type": "Sequential",
+                           "parent": "net"})
+        groups.append({"id": g, "label": f"layer1.{b}", "type": "BasicBlock", "parent": "net/layer1",
+                       "repeat": {"key": "BasicBlock#1", "index": b, "count": blocks}})
+        ids = [f"{g}/{k}" for k in ("conv1", "bn1", "relu", "conv2", "bn2", "add")]
+        for i in ids:
+            op = i.rsplit("/", 1)[1]
+            params = ([{"name": "weight", "kind": "param", "shape": [64, 64, 3, 3], "dtype": "float32"}]
+                      if op.startswith("conv") else [])
+            nodes.append({"id": i, "op": op, "label": op, "kind": "op", "group": g,
+                          "shape": [1, 64, 8, 8], "params": params})
+        for a, c in zip([prev] + ids, ids):
+            edges.append({"source": a, "target": c})
+        edges.append({"source": prev, "target": ids[-1]})  # the skip connection
+        prev = ids[-1]
+    nodes.append({"id": "out", "op": "output", "label": "out", "kind": "output"})
+    edges.append({"source": prev, "target": "out"})
+    return {"name": "resnet-like", "nodes": nodes, "edges": edges, "groups": groups,
+            "subgraphs": {}, "counters": {}, "meta": meta}
+
+
+def test_folded_params_are_listed_inside_their_op(page):
+    page.evaluate("([d]) => renderDoc(d)", [resnet_like(1)])
+    conv = page.text_content(".gv-node[data-id='net/layer1/0/conv1']")
+    assert "weight [64, 64, 3, 3]" in conv
+    bn = page.locator(".gv-node[data-id='net/layer1/0/bn1']")
+    # The conv node is taller than a node without params (one more text line).
+    h = page.evaluate("""() => ['net/layer1/0/conv1', 'net/layer1/0/bn1'].map(id =>
+        +document.querySelector(`.gv-node[data-id='${id}'] rect.gv-box`).getAttribute('height'))""")
+    assert h[0] > h[1] and bn.count() == 1
+    page.click(".gv-node[data-id='net/layer1/0/conv1']")
+    assert "weight [64, 64, 3, 3] float32" in page.inner_text(".gv-details")
+
+
+def test_repeated_blocks_fold_into_one_box_and_unfold_on_click(page):
+    blocks = [f"net/layer1/{b}" for b in range(4)]
+    page.evaluate("([d, c]) => renderDoc(d, {collapsed: c})", [resnet_like(4), blocks])
+    ids = sorted(positions(page))
+    fam = [i for i in ids if i.startswith("family:")]
+    assert len(fam) == 1 and "BasicBlock \u00d74" in page.text_content(f".gv-node[data-id='{fam[0]}']")
+    assert "24 nodes" in page.text_content(f".gv-node[data-id='{fam[0]}']")
+    page.click(f".gv-node[data-id='{fam[0]}']")
+    ids = sorted(positions(page))
+    assert [i for i in ids if i.startswith("group:")] == ["group:" + b for b in blocks]
+    assert "BasicBlock \u00b7 2 of 4" in page.text_content(".gv-node[data-id='group:net/layer1/1']")
+    # One block open: the others stay collapsed boxes, no family (not all members collapsed).
+    page.click(".gv-node[data-id='group:net/layer1/2']")
+    ids = sorted(positions(page))
+    assert "net/layer1/2/add" in ids and not [i for i in ids if i.startswith("family:")]
+
+
+def test_edges_are_routed_around_boxes_never_through_them(page):
+    page.evaluate(GEOMETRY)
+    for collapsed in ([], ["net/layer1/1"], ["net/layer1/0", "net/layer1/2"]):
+        page.evaluate("([d, c]) => renderDoc(d, {collapsed: c})", [resnet_like(3), collapsed])
+        geo = page.evaluate("gvEdgeCrossings(document.querySelector('.gv-root'))")
+        assert geo["edges"] >= 10 and geo["bad"] == [], (collapsed, geo["bad"])
+        # Nested group labels (net > layer1 > layer1.0) never overlap.
+        assert page.evaluate("gvHeadOverlaps(document.querySelector('.gv-root'))") == []
+        # The skip connections bend around the block's boxes: more segments than edges.
+        assert geo["segments"] > 2 * geo["edges"]
+
+
+def test_the_crossing_check_finds_an_edge_through_a_box(page):
+    # The geometry check must be able to fail: move a node onto the straight line of a long edge.
+    page.evaluate(GEOMETRY)
+    page.evaluate("([d]) => renderDoc(d)", [doc(4)])
+    page.evaluate("""() => { const e = document.querySelector(".gv-edge[data-source='x']");
+        const t = document.querySelector(".gv-node[data-id='n3']");
+        const [x1, y1] = e.getAttribute('d').match(/-?[\\d.]+/g).map(Number);
+        e.setAttribute('d', `M${x1},${y1} L${x1},${y1 + 400}`);
+        t.setAttribute('transform', `translate(${x1 - 20},${y1 + 150})`); }""")
+    bad = page.evaluate("gvEdgeCrossings(document.querySelector('.gv-root')).bad")
+    assert "x -> n1 crosses node n3" in bad, bad
+
+
+def test_the_label_overlap_check_finds_overlapping_labels(page):
+    page.evaluate(GEOMETRY)
+    page.evaluate("([d]) => renderDoc(d)", [resnet_like(2)])
+    assert page.evaluate("gvHeadOverlaps(document.querySelector('.gv-root'))") == []
+    page.evaluate("""() => { const [a, b] = document.querySelectorAll('.gv-group-head');
+        b.setAttribute('x', a.getAttribute('x')); b.setAttribute('y', a.getAttribute('y')); }""")
+    assert page.evaluate("gvHeadOverlaps(document.querySelector('.gv-root'))") != []
+
+
+def test_header_counts_raw_and_shown(page):
+    page.evaluate("([d]) => renderDoc(d)", [resnet_like(1, raw_node_count=40)])
+    status = page.inner_text(".gv-status")
+    assert status.startswith("raw 40 \u00b7 shown 8 nodes"), status
+    page.evaluate("([d]) => renderDoc(d)", [doc(4)])  # no raw count: the document's own
+    assert page.inner_text(".gv-status").startswith("raw 4 \u00b7 shown 4 nodes")
+
+
+def test_compiled_graphs_and_their_breaks_show_as_a_strip(page):
+    d = doc(1)
+    d["groups"] = [{"id": f"g{i}", "label": f"graph {i} of 3", "type": "CompiledGraph",
+                    "parent": None} for i in (1, 2, 3)]
+    for i in (1, 2, 3):
+        d["nodes"].append({"id": f"op{i}", "op": "relu", "kind": "op", "group": f"g{i}"})
+        d["nodes"].append({"id": f"op{i}b", "op": "add", "kind": "op", "group": f"g{i}"})
+        d["edges"].append({"source": f"op{i}", "target": f"op{i}b"})
+    d["meta"] = {"breaks": [
+        {"graph": 1, "reason": "builtin print: Unsupported builtin", "where": "demo.py:12"},
+        {"graph": 2, "reason": "data-dependent branch (Tensor.item)", "where": None}]}
+    page.evaluate("([d]) => renderDoc(d)", [d])
+    strip = page.locator(".gv-strip")
+    assert strip.is_visible()
+    items = page.locator(".gv-strip > *").all_inner_texts()
+    assert [t.split(":")[0] for t in items] == ["graph 1 of 3", "graph break", "graph 2 of 3",
+                                                "graph break", "graph 3 of 3"]
+    assert "builtin print: Unsupported builtin at demo.py:12" in items[1]
+    # All three graphs are drawn.
+    assert page.locator(".gv-group").count() == 3
+    page.evaluate("([d]) => renderDoc(d)", [doc(3)])
+    assert not page.locator(".gv-strip").is_visible()
+
+
+def test_opens_readable_at_the_start_and_fit_zooms_out_as_far_as_needed(page):
+    page.evaluate(GEOMETRY)
+    r = page.evaluate("([d]) => renderDoc(d)", [doc(120)])  # a 120-node chain: ~8000 px tall
+    assert r["zoom"] >= 1.0
+    sizes = page.evaluate("gvTextSizes(document.querySelector('.gv-root'))")
+    assert min(sizes.values()) >= 10, sizes
+    top = page.evaluate("""() => { const c = document.querySelector('.gv-canvas').getBoundingClientRect();
+        const n = document.querySelector(".gv-node[data-id='x']").getBoundingClientRect();
+        return n.top >= c.top && n.bottom <= c.bottom; }""")
+    assert top, "the start of the graph should be in view"
+    page.click(".gv-fit")
+    k = float(page.get_attribute(".gv-root", "data-zoom"))
+    assert k < 0.1  # no floor: everything fits
+    last = page.evaluate("""() => { const c = document.querySelector('.gv-canvas').getBoundingClientRect();
+        const n = document.querySelector(".gv-node[data-id='n119']").getBoundingClientRect();
+        return n.bottom <= c.bottom + 1; }""")
+    assert last
+
+
+def test_presenter_opens_larger(page):
+    page.evaluate(GEOMETRY)
+    page.evaluate("([d]) => renderDoc(d, {presenter: true, width: 1240})", [resnet_like(2)])
+    assert page.locator(".gv-root.gv-presenter.gv-full-width").count() == 1
+    sizes = page.evaluate("gvTextSizes(document.querySelector('.gv-root'))")
+    assert min(sizes.values()) >= 16, sizes
+
+
+def test_big_graph_draws_in_slices_and_hides_what_is_off_screen(page):
+    # 5000 visible nodes: laid out in the worker, drawn over several frames.
+    r = page.evaluate("([d]) => measure(() => renderDoc(d))", [doc(5000)])
+    assert r["drawn"] == 5000
+    assert r["gap"] < r["ms"], r  # the page painted frames while the graph was being drawn
+    # Only what is near the screen takes part in the page's layout; the rest is display: none.
+    shown = int(page.get_attribute(".gv-root", "data-shown-nodes"))
+    assert 0 < shown < 500, shown
+    assert page.locator(".gv-node[style*='none']").count() == 5000 - shown
+    # Zoomed out to everything, everything is shown again.
+    page.click(".gv-fit")
+    page.wait_for_function("document.querySelector('.gv-root').dataset.shownNodes === '5000'")

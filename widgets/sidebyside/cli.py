@@ -12,12 +12,14 @@ COMMANDS = {
     "grade": ("sidebyside.grading.cli", "main", "instructor: generate, autograde and export"),
     "slides": ("sidebyside.slides", "main", "teacher: write slide metadata for presenting notebooks"),
     "answers": ("sidebyside.answers", "main", "teacher: write answer keys into answers/ (git-ignored)"),
+    "jupyter-setup": ("sidebyside.jupyter_env", "main",
+                      "JupyterLab keeps widget state, no news pop-up; trust the course"),
 }
 
 
 def usage() -> str:
     lines = ["usage: sidebyside <command> [options]", "", "commands:"]
-    lines += [f"  {name:<11} {helptext}" for name, (_, _, helptext) in COMMANDS.items()]
+    lines += [f"  {name:<14} {helptext}" for name, (_, _, helptext) in COMMANDS.items()]
     return "\n".join(lines)
 
 

@@ -2,8 +2,9 @@
 
 Prints versions, the devices each framework sees, whether torch.compile's inductor backend can build
 here (else which fallback the lessons use) and the thread settings. Exits non-zero, with the fix, when
-something the course needs is missing or broken. Notebooks get the same checks from `setup()`, which
-calls the same functions in `sidebyside.devices`.
+something the course needs is missing or broken, including the environment's JupyterLab settings
+(sidebyside.jupyter_env). Notebooks get the version and device checks from `setup()`, which calls
+the same functions in `sidebyside.devices`.
 """
 
 from __future__ import annotations
@@ -152,6 +153,16 @@ def check_threads(report: Report, modules: dict) -> None:
         report.add("Threads", "tensorflow intra/inter", f"{intra or 'auto'}/{inter or 'auto'}")
 
 
+def check_jupyter_settings(report: Report, prefix: str = sys.prefix) -> None:
+    """JupyterLab must save widget state, or reopened notebooks lose their graphs."""
+    from sidebyside import jupyter_env
+
+    missing = jupyter_env.problems(prefix)
+    report.add("Jupyter", "lab settings", "saveState on, news off" if not missing else "missing")
+    report.add("Jupyter", "HTML export", "graphs as pictures" if not missing else "see below")
+    report.problems += [f"{p} (fix: sidebyside jupyter-setup)" for p in missing]
+
+
 def diagnose(full: bool = False) -> Report:
     report = Report()
     check_versions(report)
@@ -159,6 +170,7 @@ def diagnose(full: bool = False) -> Report:
     check_devices(report, modules)
     check_compiler(report, full=full)
     check_threads(report, modules)
+    check_jupyter_settings(report)
     return report
 
 

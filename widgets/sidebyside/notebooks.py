@@ -21,6 +21,9 @@ NAME_PATTERN = re.compile(r"^\d\d_[a-z0-9]+(_[a-z0-9]+)*\.ipynb$")
 FRAMEWORK_TAGS = ("pytorch", "tensorflow")
 KERNEL_NAME = "python3"
 CELL_TIMEOUT_S = 300
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+MODEL_REF = "IPY_MODEL_"
 
 
 def all_notebooks(root: Path = ROOT) -> list[Path]:
@@ -34,6 +37,50 @@ def all_notebooks(root: Path = ROOT) -> list[Path]:
 
 def tags(cell) -> list[str]:
     return list(cell.get("metadata", {}).get("tags", []))
+
+
+def widget_state_problems(nb) -> list[str]:
+    """Why a reopened notebook could not draw its widgets from saved state (empty: it can).
+
+    Every widget-view output must name a model in the notebook's saved widget state, and so must
+    every model that one references (`IPY_MODEL_<id>`: layouts, a box's children, a GraphView's
+    shared engine); each anywidget model must carry its front-end code (`_esm`).
+    """
+    state = (nb.get("metadata", {}).get("widgets", {}).get(WIDGET_STATE, {}) or {}).get("state", {})
+    found = []
+    for index, cell in enumerate(nb.get("cells", [])):
+        for output in cell.get("outputs", []):
+            view = output.get("data", {}).get(WIDGET_VIEW)
+            if not view:
+                continue
+            todo, seen = [view["model_id"]], set()
+            while todo:  # walk the references, iteratively
+                model_id = todo.pop()
+                if model_id in seen:
+                    continue
+                seen.add(model_id)
+                model = state.get(model_id)
+                if model is None:
+                    found.append(f"cell {index}: widget model {model_id} is not in the saved "
+                                 "widget state (a reopened notebook would say 'model not found')")
+                    continue
+                if model.get("model_module") == "anywidget" and not model["state"].get("_esm"):
+                    found.append(f"cell {index}: widget model {model_id} has no front-end code")
+                todo += _model_refs(model["state"])
+    return found
+
+
+def _model_refs(value) -> list[str]:
+    refs, todo = [], [value]
+    while todo:
+        v = todo.pop()
+        if isinstance(v, str) and v.startswith(MODEL_REF):
+            refs.append(v[len(MODEL_REF):])
+        elif isinstance(v, dict):
+            todo += v.values()
+        elif isinstance(v, list):
+            todo += v
+    return refs
 
 
 def execute(path: Path) -> float:
@@ -55,6 +102,9 @@ def execute(path: Path) -> float:
     nb.metadata["kernelspec"] = {"name": KERNEL_NAME, "display_name": "Python 3 (ipykernel)",
                                  "language": "python"}
     nbformat.validate(nb)
+    problems = widget_state_problems(nb)
+    if problems:  # never write a notebook whose graphs would not draw when reopened
+        raise RuntimeError("widget state does not match the outputs:\n  " + "\n  ".join(problems))
     nbformat.write(nb, path)
     return seconds
 

@@ -3,21 +3,26 @@
     from sidebyside.widget import GraphView, side_by_side, step_through
     view = GraphView(graph, title="z = (x+y) + x*y")     # a sidebyside.graph.Graph, a dict or JSON
     view                                               # draws it: click a node, toggle "simplified"
-    view.selected                                      # id of the node clicked in the browser
+    view.selected, view.clicks                         # the last node clicked in the browser, all clicks
     view.append(nodes, edges)                          # live growth, batched (<= 1 message / 100 ms)
     view.fold = False                                  # parameters as nodes, not listed in ops
     side_by_side(torch_view, tf_view)                  # two views next to each other
 
-The front end lives in widgets/js/src (built with esbuild into sidebyside/static/graphview.js, dagre
-included: no CDN); that engine is loaded once per kernel (GraphEngine) and each view carries only a
-tiny loader module, so saved notebooks hold the engine once. Python does the data work: the view holds
-one Graph and draws it through one `sidebyside.graph.transform.Simplifier` (plumbing hidden when
-`simplified`, parameters and constants folded into their consumers' node.params when `fold`, the same
-code as Graph.simplified()/folded()); live appends are fed through that same Simplifier and travel as
-small custom messages carrying only the new nodes and edges (plus the raw counts). Which groups start
-collapsed and whether a graph is too large to draw are also decided here, so the browser never
-receives more than it can draw. GraphView(compile_capture) shows all the capture's graphs and keeps
-them and its counters up to date; so does counters=capture.counters.
+    GraphView(graph, presenter=True)                   # full width, large type: for a projector
+
+The front end lives in widgets/js/src (built with esbuild into sidebyside/static/graphview.js: no
+CDN). Layout runs in a Web Worker started from that bundle, one group at a time, so the page never
+waits for it; the canvas opens at a readable zoom on the start of the graph. That engine is loaded
+once per kernel (GraphEngine) and each view carries only a tiny loader module, so saved notebooks
+hold the engine once. Python does the data work: the view holds one Graph and draws it through one
+`sidebyside.graph.transform.Simplifier` (plumbing hidden when `simplified`, parameters and constants
+folded into their consumers' node.params when `fold`, the same code as Graph.simplified()/folded());
+live appends are fed through that same Simplifier and travel as small custom messages carrying only
+the new nodes and edges (plus the raw counts). Which groups start collapsed and whether a graph is
+too large to draw are also decided here, so the browser never receives more than it can draw.
+GraphView(compile_capture) shows all the capture's graphs and keeps them and its counters up to date;
+so does counters=capture.counters. Each displayed view also carries a static picture
+(sidebyside.picture) for untrusted notebooks and HTML exports.
 """
 
 from __future__ import annotations
@@ -39,8 +44,9 @@ __all__ = ["GraphView", "GraphEngine", "side_by_side", "step_through", "STATIC",
            "MAX_VISIBLE_NODES", "default_collapsed", "visible_count", "view_doc"]
 
 STATIC = Path(__file__).parent / "static"
-#: Above this many visible nodes (after collapsing groups) a graph is refused with a message.
-MAX_VISIBLE_NODES = 3000
+#: Above this many visible nodes (after collapsing groups) a graph is refused with a message. The
+#: browser lays out in a Web Worker and draws big graphs over several frames, so 10,000 stays usable.
+MAX_VISIBLE_NODES = 10000
 #: Live appends are sent at most this often (seconds); flush() sends the rest at once.
 APPEND_INTERVAL = 0.1
 
@@ -164,7 +170,8 @@ def default_collapsed(nodes: list, groups: list, collapse_above: int) -> list:
 
 
 class GraphEngine(anywidget.AnyWidget):
-    """The drawing code (~65 KB, dagre included), loaded once per kernel and shared by all views.
+    """The drawing code (~40 KB, its layout worker included), loaded once per kernel and shared by
+    all views.
 
     Each GraphView carries only static/loader.js (< 1 KB), which takes the renderer from this
     widget; so saved widget state holds the engine once, not once per view. Never displayed.
@@ -183,7 +190,86 @@ def _engine() -> GraphEngine:
     return _ENGINE
 
 
-class GraphView(anywidget.AnyWidget):
+class _ShownWithPicture:
+    """Displayed as the widget plus a static picture of it (sidebyside.picture).
+
+    JupyterLab draws the widget; an untrusted notebook, an HTML export or a notebook viewer shows the
+    PNG instead, whose caption says how to get the live view. The picture is redrawn at the end of
+    any cell that changed what the view shows (live recording, stepping, `show`), by updating the
+    same output (a display id), so saved outputs match the saved widget state.
+    """
+
+    def _ipython_display_(self, **kwargs):
+        from IPython.display import display
+
+        bundle, metadata = self._repr_mimebundle_(**kwargs) or {}, {}
+        if isinstance(bundle, tuple):  # anywidget answers (data, metadata), ipywidgets data alone
+            bundle, metadata = bundle
+        bundle = dict(bundle)
+        self._picture_key = self._picture_state()
+        png = self._picture_png()
+        if png:
+            bundle["image/png"] = png
+        handle = display(bundle, raw=True, metadata=metadata, display_id=True)
+        if handle is not None:  # None outside IPython
+            if not hasattr(self, "_picture_handles"):
+                self._picture_handles = []
+            self._picture_handles.append((handle, bundle, metadata))
+            _watch_pictures(self)
+
+    def _picture_png(self) -> bytes | None:
+        from sidebyside.picture import render_row_png
+
+        try:
+            return render_row_png(self._picture_views())
+        except Exception as err:  # a picture is a courtesy: never let it break a display
+            import warnings
+
+            warnings.warn(f"no static picture for {self!r}: {err}", stacklevel=2)
+            return None
+
+    def _refresh_picture(self) -> None:
+        self._settle()
+        key = self._picture_state()
+        if key == getattr(self, "_picture_key", None):
+            return
+        self._picture_key = key
+        png = self._picture_png()
+        for handle, bundle, metadata in getattr(self, "_picture_handles", []):
+            if png:
+                bundle["image/png"] = png
+            # text/plain stays as first shown: nbval compares it, and sees only the first display
+            handle.update(bundle, metadata=metadata, raw=True)
+
+
+_PICTURED: dict = {}  # id -> weakref of displayed views, settled and redrawn after each cell
+
+
+def _watch_pictures(obj) -> None:
+    import weakref
+
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is None:
+        return
+    if not _PICTURED:
+        callbacks = shell.events.callbacks.get("post_run_cell", [])
+        if _refresh_pictures not in callbacks:
+            shell.events.register("post_run_cell", _refresh_pictures)
+    _PICTURED[id(obj)] = weakref.ref(obj)
+
+
+def _refresh_pictures(*_args) -> None:
+    for key, ref in list(_PICTURED.items()):
+        obj = ref()
+        if obj is None or getattr(obj, "comm", None) is None:  # collected or closed
+            _PICTURED.pop(key, None)
+            continue
+        obj._refresh_picture()
+
+
+class GraphView(_ShownWithPicture, anywidget.AnyWidget):
     """A computation graph drawn in the notebook; see the module docstring."""
 
     _esm = STATIC / "loader.js"
@@ -202,16 +288,23 @@ class GraphView(anywidget.AnyWidget):
     highlight = traitlets.Unicode(None, allow_none=True).tag(sync=True)
     selected = traitlets.Unicode(None, allow_none=True).tag(sync=True)
     message = traitlets.Unicode("").tag(sync=True)
-    height = traitlets.Int(420).tag(sync=True)
+    #: Canvas height in px; 0 sizes it to the graph and the window (the canvas stays resizable).
+    height = traitlets.Int(0).tag(sync=True)
+    #: Use the whole output width (and more of the window's height).
+    full_width = traitlets.Bool(False).tag(sync=True)
+    #: For a projector: full width, larger type, and it opens at a larger zoom.
+    presenter = traitlets.Bool(False).tag(sync=True)
     _epoch = traitlets.Int(0).tag(sync=True)
 
     #: Seconds between live-append messages; a timer sends what is left (set to 0 to send each call).
     append_interval = APPEND_INTERVAL
 
     def __init__(self, graph=None, *, title="", simplified=True, collapse_above=150,
-                 max_nodes=MAX_VISIBLE_NODES, height=420, counters=None, fold=True, **kwargs):
+                 max_nodes=MAX_VISIBLE_NODES, height=0, full_width=False, presenter=False,
+                 counters=None, fold=True, **kwargs):
         super().__init__(title=title, simplified=simplified, collapse_above=collapse_above,
-                         max_nodes=max_nodes, height=height, fold=fold, _engine=_engine(), **kwargs)
+                         max_nodes=max_nodes, height=height, full_width=full_width,
+                         presenter=presenter, fold=fold, _engine=_engine(), **kwargs)
         self._lock = threading.RLock()
         self._timer = None
         self._callbacks = []
@@ -227,6 +320,7 @@ class GraphView(anywidget.AnyWidget):
         self._simp = Simplifier()
         self.messages_sent = 0  # custom messages sent (live appends), for tests and curiosity
         self.steps: list[str] = []  # node ids highlighted by step()/step_through, in order
+        self.clicks: list[str] = []  # node ids clicked in the browser, in order (kept on the view)
         self.on_msg(self._on_custom_msg)
         self.observe(self._on_simplified, names=["simplified", "fold"])
         self.observe(self._on_selected, names="selected")
@@ -391,11 +485,16 @@ class GraphView(anywidget.AnyWidget):
 
     # ---- selection and stepping ----------------------------------------------------------------
     def on_select(self, callback):
-        """Call `callback(node)` (a node dict, or None) whenever a node is clicked. Returns it."""
+        """Call `callback(node)` (a node dict, or None) on every later click. Returns it.
+
+        Earlier clicks are not replayed: read `selected` / `selected_node` (the last click) or
+        `clicks` (all of them) at any time instead."""
         self._callbacks.append(callback)
         return callback
 
     def _on_selected(self, change) -> None:
+        if change["new"]:
+            self.clicks.append(change["new"])
         node = self.node(change["new"]) if change["new"] else None
         for cb in list(self._callbacks):
             cb(node)
@@ -446,6 +545,47 @@ class GraphView(anywidget.AnyWidget):
         return (f"GraphView({name!r}: {self.node_count} nodes, {self.edge_count} edges{counts}"
                 f"{extra})")
 
+    # ---- saved state and static picture (see _ShownWithPicture) --------------------------------
+    def _settle(self) -> None:
+        """Fold the live batches into the `graph` trait (after each cell that appended).
+
+        Appends travel as custom messages, which saved widget state does not keep: without this,
+        a live view reopened from a saved notebook would be empty."""
+        with self._lock:
+            self._flush_locked()
+            if not self._batches or self._refused:
+                return
+            merged = dict(self.graph)
+            for key in ("nodes", "edges", "groups"):
+                merged[key] = list(self.graph.get(key, [])) + [
+                    item for batch in self._batches for item in batch.get(key, [])]
+            last = self._batches[-1]
+            if "raw_node_count" in last:  # the header's "raw N": counted before simplification
+                merged["meta"] = {**(merged.get("meta") or {}),
+                                  "raw_node_count": last["raw_node_count"],
+                                  "raw_edge_count": last.get("raw_edge_count")}
+            self._batches = []
+            with self.hold_sync():
+                self._epoch += 1  # appends still in flight belong to the old epoch: dropped
+                self.graph = merged
+
+    def _picture_state(self) -> tuple:
+        return (self._epoch, self._shown_nodes, self._shown_edges, tuple(self.collapsed),
+                self.simplified, self.title, self._refused)
+
+    def _picture_views(self) -> list:
+        """What the browser shows: the `graph` trait plus the live batches appended since."""
+        title = self.title or self.graph.get("name") or "graph"
+        if self._refused:
+            return [({"nodes": [], "edges": []}, (), title, self.message)]
+        with self._lock:
+            self._flush_locked()
+            shown = {key: list(self.graph.get(key, [])) for key in ("nodes", "edges", "groups")}
+            for batch in self._batches:
+                for key in shown:
+                    shown[key] += batch.get(key, [])
+        return [(shown, list(self.collapsed), title, "")]
+
 
 def _is_live_source(obj) -> bool:
     """A capture that tells its views when it changes: subscribe(callback) and counters."""
@@ -466,20 +606,38 @@ def _subscribe(source, view: GraphView, method: str) -> None:
     source.subscribe(callback)
 
 
-class SideBySide(ipywidgets.HBox):
+class SideBySide(_ShownWithPicture, ipywidgets.HBox):
     """Two GraphViews next to each other (what side_by_side returns)."""
+
+    def _settle(self) -> None:
+        for c in self.children:
+            if isinstance(c, GraphView):
+                c._settle()
+
+    def _picture_state(self) -> tuple:
+        return tuple(c._picture_state() for c in self.children if isinstance(c, GraphView))
+
+    def _picture_views(self) -> list:
+        return [v for c in self.children if isinstance(c, GraphView) for v in c._picture_views()]
 
     def __repr__(self) -> str:
         return "SideBySide(" + " | ".join(repr(c) for c in self.children) + ")"
 
 
+#: Narrowest readable panel: below it (a 1024 px window with JupyterLab's side bar open gives
+#: ~280 px per panel) side_by_side puts the views under each other instead of shrinking them.
+SIDE_BY_SIDE_MIN_WIDTH = "320px"
+
+
 def side_by_side(left_view, right_view, *more) -> SideBySide:
-    """An HBox showing graph views next to each other, each taking an equal share of the width."""
+    """An HBox showing graph views next to each other, each taking an equal share of the width;
+    they wrap onto separate rows when the output is too narrow for readable panels."""
     views = [left_view, right_view, *more]
     for v in views:
         v.layout.flex = "1 1 0%"
-        v.layout.min_width = "0"
-    return SideBySide(views, layout=ipywidgets.Layout(width="100%", grid_gap="8px"))
+        v.layout.min_width = SIDE_BY_SIDE_MIN_WIDTH
+    return SideBySide(views, layout=ipywidgets.Layout(width="100%", grid_gap="8px",
+                                                       flex_flow="row wrap"))
 
 
 def _fx_ids(view: GraphView) -> dict:

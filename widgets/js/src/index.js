@@ -1,9 +1,26 @@
 // GraphView: the anywidget front end of sidebyside.widget.GraphView.
 // Draws a "sidebyside.graph/1" document as SVG: colours by kind or device (with a legend), collapsible
-// groups, a details panel on click (synced to Python as `selected`), live appends that never move
-// nodes already on screen, a highlighted node while stepping, and counters.
-import { addToIndex, ancestry, expandedGroups, fmtShape, GROUP_PREFIX, indexDoc, visibleGraph } from "./graph.js";
-import { fullLayout, groupBoxes, nodeLabel, nodeSub, placeNew } from "./layout.js";
+// groups laid out one group at a time in a Web Worker, folded parameters listed inside their op,
+// repeated blocks folded into one box, a details panel on click (synced to Python as `selected`),
+// live appends placed incrementally (nodes on screen never move), a highlighted node while stepping,
+// counters, and a strip of compiled graphs with their break reasons.
+import {
+  addToIndex,
+  ancestry,
+  extendVisible,
+  fmtShape,
+  indexDocSliced,
+  visibleGraphSliced,
+  FAMILY_PREFIX,
+  GROUP_PREFIX,
+  groupType,
+  homeGroup,
+  indexDoc,
+} from "./graph.js";
+import { layoutWorker } from "./layoutclient.js";
+import { LINE_H, nodeLabel, nodeSize, nodeSub, paramLines } from "./measure.js";
+import { Placer } from "./placement.js";
+import { layoutInput } from "./request.js";
 
 const SVGNS = "http://www.w3.org/2000/svg";
 export const KIND_COLORS = {
@@ -17,6 +34,12 @@ export const KIND_COLORS = {
 };
 const DEVICE_PALETTE = ["#9ec5f0", "#f5c26b", "#8fd18f", "#f29e9e", "#d7a8e8", "#a6e3e0", "#e8d38f"];
 const EDGE_LABEL_LIMIT = 150;
+const READABLE_ZOOM = 1.0; // node text is >= 10 px at this zoom
+const PRESENTER_ZOOM = 1.6; // ... and >= 16 px for a projector
+const SLICE_MS = 10; // drawing work per frame for big graphs, so the page keeps answering
+const CULL_ABOVE = 800; // visible nodes above which off-screen elements are hidden
+const PAD = 10;
+const HEAD = 22;
 let counter = 0;
 
 function svg(tag, attrs, parent) {
@@ -34,6 +57,21 @@ function html(tag, cls, parent, text) {
   return e;
 }
 
+const nextFrame = () => new Promise((r) => requestAnimationFrame(() => r()));
+
+/**
+ * Let the page paint a frame and handle input, then continue. (A plain task boundary, e.g. a
+ * MessageChannel message, was measured to let chromium skip frames for hundreds of ms.)
+ */
+function yieldToPage() {
+  return new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+}
+
+function truncate(text, px, charW) {
+  const n = Math.max(3, Math.floor(px / charW));
+  return text.length > n ? text.slice(0, n - 1) + "\u2026" : text;
+}
+
 class GraphViewUI {
   constructor(model, el) {
     this.model = model;
@@ -44,6 +82,17 @@ class GraphViewUI {
     this.applied = new Set();
     this.stack = [];
     this.nodeEls = new Map();
+    this.boxEls = new Map();
+    this.edgeEls = new Map();
+    this.unfolded = new Set();
+    this.layoutSeq = 0;
+    this.loadSeq = 0;
+    this.toggleSeq = 0;
+    this.queued = [];
+    this.busy = 0;
+    // "auto" (dagre for small levels, the linear layered layout for big ones); the benchmark's
+    // stand-in model asks for one engine to compare them.
+    this.engine = model.get("layout_engine") || "auto";
     this.build();
     this.listen();
     this.load();
@@ -68,9 +117,12 @@ class GraphViewUI {
     for (const c of ["kind", "device"]) html("option", "", this.colorSel, c).value = c;
     this.backBtn = html("button", "gv-back", bar, "\u2190 back");
     this.backBtn.style.display = "none";
-    html("button", "gv-relayout", bar, "re-layout").onclick = () => this.relayout(true);
+    html("button", "gv-relayout", bar, "re-layout").onclick = () => this.relayout({ keepZoom: true });
     html("button", "gv-fit", bar, "fit").onclick = () => this.fit();
+    html("button", "gv-start", bar, "start").onclick = () => this.openView();
     html("button", "gv-collapse-all", bar, "collapse groups").onclick = () => this.collapseAll();
+    this.strip = html("div", "gv-strip", root);
+    this.strip.style.display = "none";
     const body = html("div", "gv-body", root);
     this.canvas = html("div", "gv-canvas", body);
     this.svg = svg("svg", { class: "gv-svg", width: "100%", height: "100%" }, this.canvas);
@@ -80,13 +132,53 @@ class GraphViewUI {
       { id: this.viewId + "-arrow", viewBox: "0 0 10 10", refX: "10", refY: "5", markerWidth: "7", markerHeight: "7", orient: "auto-start-reverse" },
       defs,
     );
-    svg("path", { d: "M 0 0 L 10 5 L 0 10 z", fill: "#666" }, marker);
+    svg("path", { d: "M 0 0 L 10 5 L 0 10 z", class: "gv-arrow" }, marker);
     this.scene = svg("g", { class: "gv-scene" }, this.svg);
     this.messageEl = html("div", "gv-message", this.canvas);
     this.details = html("div", "gv-details", body);
     this.details.style.display = "none";
     this.legend = html("div", "gv-legend", root);
-    this.canvas.style.height = (this.model.get("height") || 420) + "px";
+    this.applyLook();
+    if (typeof ResizeObserver !== "undefined") {
+      // A drag on the canvas's resize handle: remember the height the user chose.
+      this.resizer = new ResizeObserver((entries) => {
+        const r = entries[entries.length - 1].contentRect;
+        this.size = { W: r.width || 600, H: r.height || 400 };
+        const h = this.canvas.clientHeight;
+        if (this.autoHeight !== undefined && Math.abs(h - this.autoHeight) > 2) this.userHeight = h;
+      });
+      this.resizer.observe(this.canvas);
+    }
+  }
+
+  /**
+   * The canvas's size, read from the DOM only when unknown or after this view changed it: reading
+   * it right after adding SVG elements would force a layout of the whole page (live growth).
+   */
+  canvasSize() {
+    if (!this.size || this.sizeStale) {
+      this.size = { W: this.canvas.clientWidth || 600, H: this.canvas.clientHeight || 400 };
+      this.sizeStale = false;
+    }
+    return this.size;
+  }
+
+  /** Presenter / full-width classes and the canvas height (the `height` trait; 0 = automatic). */
+  applyLook() {
+    const m = this.model;
+    this.presenter = !!m.get("presenter");
+    this.root.classList.toggle("gv-presenter", this.presenter);
+    this.root.classList.toggle("gv-full-width", this.presenter || !!m.get("full_width"));
+    const h = m.get("height") || 0;
+    if (h > 0) this.canvas.style.height = h + "px";
+    else if (!this.canvas.style.height) this.canvas.style.height = this.maxHeight(320) + "px";
+    this.sizeStale = true;
+  }
+
+  maxHeight(fallback) {
+    const vh = (typeof window !== "undefined" && window.innerHeight) || 0;
+    if (!vh) return fallback;
+    return Math.round(this.presenter ? Math.max(300, vh - 170) : Math.min(720, Math.max(260, vh * 0.7)));
   }
 
   listen() {
@@ -99,6 +191,9 @@ class GraphViewUI {
       ["change:counters", () => this.updateHeader()],
       ["change:title", () => this.updateHeader()],
       ["change:message", () => this.updateHeader()],
+      ["change:presenter", () => this.onLookChange()],
+      ["change:full_width", () => this.onLookChange()],
+      ["change:height", () => this.onLookChange()],
       ["change:simplified", () => (this.simplifiedBox.checked = !!m.get("simplified"))],
       ["change:selected", () => this.showDetails(m.get("selected"), false)],
       ["msg:custom", (msg) => this.onCustom(msg)],
@@ -110,7 +205,7 @@ class GraphViewUI {
     };
     this.colorSel.onchange = () => {
       this.colorBy = this.colorSel.value;
-      this.draw();
+      this.recolor();
     };
     this.backBtn.onclick = () => this.closeSubgraph();
     // Pan and zoom.
@@ -122,7 +217,7 @@ class GraphViewUI {
         const px = ev.clientX - r.left;
         const py = ev.clientY - r.top;
         const f = Math.exp(-ev.deltaY * 0.0015);
-        const k = Math.min(4, Math.max(0.05, this.zoom.k * f));
+        const k = Math.min(4, Math.max(Math.min(0.05, this.fitZoom() * 0.5), this.zoom.k * f));
         this.zoom.x = px - ((px - this.zoom.x) * k) / this.zoom.k;
         this.zoom.y = py - ((py - this.zoom.y) * k) / this.zoom.k;
         this.zoom.k = k;
@@ -152,103 +247,321 @@ class GraphViewUI {
 
   destroy() {
     for (const [ev, fn] of this.handlers) this.model.off(ev, fn);
+    if (this.resizer) this.resizer.disconnect();
+    this.layoutSeq += 1; // drop layouts still in flight
+  }
+
+  onLookChange() {
+    this.applyLook();
+    this.autoHeight = undefined;
+    this.openView();
   }
 
   // ---- data ---------------------------------------------------------------------------------
-  load() {
+  async load() {
     if (this.doc && this.model.get("graph") === this.doc && this.model.get("_epoch") === this.epoch) return;
+    const seq = ++this.loadSeq;
+    this.layoutSeq += 1; // a layout of the previous document must not draw
     this.doc = this.model.get("graph") || {};
     this.epoch = this.model.get("_epoch");
     this.applied = new Set();
     this.stack = [];
     this.backBtn.style.display = "none";
-    this.rootState = indexDoc(this.doc);
+    this.loading = true;
+    this.setBusy(1);
+    const t0 = performance.now();
+    const state = await indexDocSliced(this.doc, yieldToPage, () => seq !== this.loadSeq);
+    this.setBusy(-1);
+    if (!state) return; // a newer document arrived meanwhile
+    this.indexMs = performance.now() - t0;
+    this.loading = false;
+    this.rootState = state;
     this.rootState.doc = this.doc;
     this.rootState.name = this.doc.name;
     this.state = this.rootState;
     this.collapsed = new Set(this.model.get("collapsed") || []);
+    this.unfolded = new Set();
+    this.resetScene = true;
     this.simplifiedBox.checked = !!this.model.get("simplified");
-    this.relayout(false);
+    this.buildStrip();
+    for (const msg of this.queued.splice(0)) this.onCustom(msg);
+    this.relayout({ open: true });
   }
 
   onCollapsedTrait() {
+    if (!this.state) return;
     const next = new Set(this.model.get("collapsed") || []);
     if (next.size === this.collapsed.size && [...next].every((g) => this.collapsed.has(g))) return;
     this.collapsed = next;
-    this.relayout(false);
+    this.relayout({ keepZoom: true });
   }
 
   onCustom(msg) {
     if (!msg || msg.type !== "append") return;
+    if (this.loading) {
+      this.queued.push(msg); // applied once the document is indexed
+      return;
+    }
     if (msg.view && msg.view !== this.viewId) return;
     if (msg.epoch !== this.epoch) return;
-    const fresh = [];
     for (const b of msg.batches || [msg]) {
       if (this.applied.has(b.seq)) continue;
       this.applied.add(b.seq);
-      fresh.push(...addToIndex(this.rootState, b.nodes, b.edges, b.groups));
+      addToIndex(this.rootState, b.nodes, b.edges, b.groups);
     }
     if (this.state !== this.rootState) return;
-    this.grow(fresh);
+    this.catchUp();
   }
 
   maxNodes() {
-    return this.model.get("max_nodes") || 3000;
+    return this.model.get("max_nodes") || 10000;
   }
 
   // ---- layout -------------------------------------------------------------------------------
-  relayout() {
+  setBusy(delta) {
+    this.busy += delta;
+    this.root.dataset.busy = String(this.busy);
+    this.root.classList.toggle("gv-busy", this.busy > 0);
+  }
+
+  /** Lay the visible graph out in the worker, then draw it. opts: {open, keepZoom, anchor}. */
+  async relayout(opts = {}) {
+    const token = ++this.layoutSeq;
     const t0 = performance.now();
-    this.vis = visibleGraph(this.state, this.collapsed);
-    this.boxes = expandedGroups(this.state, this.collapsed, this.vis);
+    const state = this.state;
+    const anchor = opts.anchor ? this.screenOf(opts.anchor) : null;
+    this.setBusy(1);
+    const vis = opts.vis || (await visibleGraphSliced(state, this.collapsed, this.unfolded, yieldToPage, () => token !== this.layoutSeq));
+    if (!vis || token !== this.layoutSeq) {
+      this.setBusy(-1);
+      return;
+    }
+    this.vis = vis;
+    this.seenNodes = vis.seenNodes;
+    this.seenEdges = vis.seenEdges;
     this.tooLarge = this.vis.nodes.size > this.maxNodes();
-    if (this.tooLarge) {
+    if (this.tooLarge || !this.vis.nodes.size) {
       this.pos = new Map();
-      this.points = new Map();
-    } else {
-      const r = fullLayout(this.vis, this.boxes, this.state);
-      this.pos = r.pos;
-      this.points = r.points;
+      this.routes = new Map();
+      this.boxList = [];
+      this.bounds = null;
+      await this.draw(token);
+      this.setBusy(-1);
+      this.finish(t0, 0, 0);
+      if (state.order.length > this.seenNodes) this.catchUp();
+      return;
     }
-    this.root.dataset.layoutMs = String(Math.round(performance.now() - t0));
-    this.draw();
-    this.fit();
-    this.timing(t0);
+    const tVis = performance.now();
+    const { items, groups, edgeList, edges } = layoutInput(state, this.collapsed, this.vis);
+    const tInput = performance.now();
+    const req = { view: this.viewId + (this.stack.length ? "/" + this.stack.length : ""), items, groups, edges, engine: this.engine };
+    let res;
+    try {
+      res = await layoutWorker().layout(req);
+    } catch (err) {
+      this.setBusy(-1);
+      this.flash("layout failed: " + (err.message || err));
+      return;
+    }
+    if (token !== this.layoutSeq) {
+      this.setBusy(-1);
+      return; // a newer layout was asked for meanwhile
+    }
+    const t1 = performance.now();
+    // Where the time went (main thread: visible graph, worker input; then the worker's layout,
+    // the round trip, and drawing), for the benchmark.
+    this.phases = { index: opts.open ? this.indexMs : 0, visible: tVis - t0, input: tInput - tVis, worker: res.ms, roundTrip: t1 - tInput };
+    this.pos = new Map();
+    this.homes = new Map();
+    items.forEach(([id, w, h, home], i) => {
+      this.pos.set(id, { x: res.x[i], y: res.y[i], w, h });
+      this.homes.set(id, home);
+    });
+    this.boxParents = new Map(groups);
+    this.routes = new Map();
+    edgeList.forEach((e, i) => {
+      if (res.routes[i]) this.routes.set(e.key, res.routes[i]);
+    });
+    this.boxList = res.boxes.map(([id, x, y, w, h, depth]) => ({ id, x, y, w, h, depth })).sort((a, b) => a.depth - b.depth);
+    this.bounds = { x0: 0, y0: 0, x1: res.width, y1: res.height };
+    this.root.dataset.layoutMs = String(Math.round(res.ms));
+    this.root.dataset.levelsLaidOut = String(res.laidOut);
+    // Decide the zoom first: with culling, what is off screen is created hidden.
+    if (opts.open) this.openView();
+    else {
+      this.growCanvas();
+      if (anchor) this.keepAnchor(opts.anchor, anchor);
+      else if (!opts.keepZoom) this.fit();
+    }
+    const ok = await this.draw(token);
+    if (!ok) {
+      this.setBusy(-1);
+      return;
+    }
+    this.phases.draw = performance.now() - t1;
+    this.root.dataset.phases = JSON.stringify(this.phases, (k, v) => (typeof v === "number" ? Math.round(v) : v));
+    this.setBusy(-1);
+    this.finish(t0, t1, res.ms);
+    if (state.order.length > this.seenNodes || state.edges.length > this.seenEdges) this.catchUp();
   }
 
-  /** Live growth: place only new visible nodes; existing positions are kept. */
-  grow(freshIds) {
+  finish(t0, t1, layoutMs) {
+    const ms = performance.now() - t0;
+    this.root.dataset.renderMs = String(Math.round(ms));
+    this.root.dataset.drawMs = String(Math.round(t1 ? performance.now() - t1 : 0));
+    this.root.dataset.visibleNodes = String(this.vis ? this.vis.nodes.size : 0);
+    this.root.dataset.drawn = String((Number(this.root.dataset.drawn) || 0) + 1);
+    this.root.dispatchEvent(new CustomEvent("gv-drawn", { bubbles: true, detail: { ms, layoutMs } }));
+  }
+
+  /** Screen position of a node or group box (for keeping it still across a re-layout). */
+  screenOf(id) {
+    const p = this.anchorBox(id);
+    if (!p) return null;
+    return { x: p.x * this.zoom.k + this.zoom.x, y: p.y * this.zoom.k + this.zoom.y };
+  }
+
+  anchorBox(id) {
+    const gid = id.startsWith(GROUP_PREFIX) ? id.slice(GROUP_PREFIX.length) : id;
+    const b = (this.boxList || []).find((x) => x.id === gid);
+    if (b) return { x: b.x + b.w / 2, y: b.y };
+    const p = this.pos && (this.pos.get(GROUP_PREFIX + gid) || this.pos.get(id));
+    return p ? { x: p.x, y: p.y - p.h / 2 } : null;
+  }
+
+  keepAnchor(id, screen) {
+    const p = this.anchorBox(id);
+    if (!p) return;
+    this.zoom.x = screen.x - p.x * this.zoom.k;
+    this.zoom.y = screen.y - p.y * this.zoom.k;
+    this.applyZoom();
+  }
+
+  /** Live growth: add what arrived since the last layout; nodes on screen never move. */
+  catchUp() {
+    if (!this.vis || this.busy || this.tooLarge || !this.pos) return;
+    if (!this.layers) {
+      this.relayout({ open: true });
+      return;
+    }
     const t0 = performance.now();
-    const before = new Set(this.vis ? this.vis.nodes.keys() : []);
-    this.vis = visibleGraph(this.state, this.collapsed);
-    this.boxes = expandedGroups(this.state, this.collapsed, this.vis);
-    this.tooLarge = this.vis.nodes.size > this.maxNodes();
-    if (!this.tooLarge) {
-      const newVisible = [];
-      for (const id of freshIds) {
-        const r = this.vis.rep.get(id);
-        if (r && !before.has(r) && !newVisible.includes(r)) newVisible.push(r);
-      }
-      placeNew(newVisible, this.vis, this.pos);
+    const state = this.state;
+    const ids = state.order.slice(this.seenNodes);
+    const es = state.edges.slice(this.seenEdges);
+    this.seenNodes = state.order.length;
+    this.seenEdges = state.edges.length;
+    const fresh = extendVisible(state, this.collapsed, this.vis, ids, es);
+    if (this.vis.nodes.size > this.maxNodes()) {
+      this.tooLarge = true;
+      this.draw(this.layoutSeq);
+      this.finish(t0, 0, 0);
+      return;
     }
-    this.draw();
-    // Follow the growth (zoom out to show new nodes) until the user pans or zooms by hand.
-    if (before.size === 0 || (!this.userMoved && !this.allVisible())) this.fit();
-    this.timing(t0);
+    if (!this.placer) this.placer = new Placer(this.pos);
+    const inputs = new Map();
+    for (const key of fresh.edges) {
+      const e = this.vis.edges.get(key);
+      if (!inputs.has(e.target)) inputs.set(e.target, []);
+      inputs.get(e.target).push(e.source);
+    }
+    const wasEmpty = this.nodeEls.size === 0;
+    for (const id of fresh.nodes) {
+      const v = this.vis.nodes.get(id);
+      v.size = nodeSize(v);
+      const ins = (inputs.get(id) || []).map((s) => this.pos.get(s)).filter(Boolean);
+      const p = this.placer.place(v.size, ins);
+      this.pos.set(id, p);
+      this.growBounds(p.x - p.w / 2, p.y - p.h / 2, p.x + p.w / 2, p.y + p.h / 2);
+      this.drawNode(v, this.layers.nodes);
+      this.growBoxes(v, p);
+    }
+    for (const key of fresh.edges) this.drawEdge(this.vis.edges.get(key), this.layers.edges, this.vis.edges.size <= EDGE_LABEL_LIMIT);
+    this.cullNew(fresh);
+    // Counted member totals of collapsed groups changed: refresh their subtitles.
+    for (const id of ids) {
+      const r = this.vis.rep.get(id);
+      if (r && r !== id && !fresh.nodes.includes(r)) this.refreshSub(r);
+    }
+    this.updateHeader();
+    if (this.messageEl.style.display === "block" && this.vis.nodes.size) this.messageEl.style.display = "none";
+    // Follow the growth until the user pans or zooms by hand.
+    if (wasEmpty) this.openView();
+    else if (!this.userMoved && fresh.nodes.length) this.follow(this.pos.get(fresh.nodes[fresh.nodes.length - 1]));
+    this.finish(t0, t0, 0);
   }
 
-  timing(t0) {
-    this.root.dataset.renderMs = String(Math.round(performance.now() - t0));
-    this.root.dataset.visibleNodes = String(this.vis.nodes.size);
+  /** Live growth with culling on: hide the new elements that are off screen (cost: the batch). */
+  cullNew(fresh) {
+    if (!this.culling()) return;
+    if (!this.culledOnce) {
+      this.cull(); // the graph just grew past the limit: one full pass
+      return;
+    }
+    const r = this.viewRect();
+    const off = (x0, y0, x1, y1) => x1 < r.x0 || x0 > r.x1 || y1 < r.y0 || y0 > r.y1;
+    for (const id of fresh.nodes) {
+      const g = this.nodeEls.get(id);
+      const p = this.pos.get(id);
+      if (g && p && off(p.x - p.w / 2, p.y - p.h / 2, p.x + p.w / 2, p.y + p.h / 2)) {
+        g.gvHidden = true;
+        g.style.display = "none";
+      }
+    }
+    for (const key of fresh.edges) {
+      const rec = this.edgeEls.get(key);
+      if (rec && off(...rec.bbox)) {
+        rec.path.gvHidden = true;
+        rec.path.style.display = "none";
+      }
+    }
+  }
+
+  growBounds(x0, y0, x1, y1) {
+    if (!this.bounds) this.bounds = { x0, y0, x1, y1 };
+    const b = this.bounds;
+    b.x0 = Math.min(b.x0, x0);
+    b.y0 = Math.min(b.y0, y0);
+    b.x1 = Math.max(b.x1, x1);
+    b.y1 = Math.max(b.y1, y1);
+  }
+
+  /** A live node inside expanded groups: grow (or create) their boxes around it. */
+  growBoxes(v, p) {
+    const chain = ancestry(this.state, homeGroup(v));
+    let depth = 0;
+    for (const gid of [...chain].reverse()) {
+      if (this.collapsed.has(gid)) continue;
+      depth = ancestry(this.state, gid).length - 1;
+      let b = this.boxEls.get(gid);
+      const inner = chain.length - 1 - chain.indexOf(gid);
+      const pad = PAD * (inner + 1);
+      const x0 = p.x - p.w / 2 - pad;
+      const y0 = p.y - p.h / 2 - pad - HEAD * (inner + 1) + PAD * inner;
+      const x1 = p.x + p.w / 2 + pad;
+      const y1 = p.y + p.h / 2 + pad;
+      if (!b) {
+        b = this.drawBox({ id: gid, x: x0, y: y0, w: x1 - x0, h: y1 - y0, depth });
+      } else {
+        const nx0 = Math.min(b.x, x0);
+        const ny0 = Math.min(b.y, y0);
+        b.w = Math.max(b.x + b.w, x1) - nx0;
+        b.h = Math.max(b.y + b.h, y1) - ny0;
+        b.x = nx0;
+        b.y = ny0;
+        this.placeBox(b);
+      }
+      this.growBounds(b.x, b.y, b.x + b.w, b.y + b.h);
+    }
   }
 
   collapseAll() {
     this.collapsed = new Set([...this.state.groups.values()].filter((g) => !g.parent).map((g) => g.id));
+    this.unfolded = new Set();
     this.syncCollapsed();
-    this.relayout(false);
+    this.relayout({ open: true });
   }
 
-  toggleGroup(gid) {
+  async toggleGroup(gid) {
     const next = new Set(this.collapsed);
     if (next.has(gid)) {
       next.delete(gid);
@@ -259,14 +572,21 @@ class GraphViewUI {
         for (const c of this.state.groups.values()) if (c.parent === gid) next.add(c.id);
       }
     } else next.add(gid);
-    const vis = visibleGraph(this.state, next);
+    const seq = ++this.toggleSeq;
+    const vis = await visibleGraphSliced(this.state, next, this.unfolded, yieldToPage, () => seq !== this.toggleSeq);
+    if (!vis) return; // another click came first
     if (vis.nodes.size > this.maxNodes()) {
       this.flash(`Not expanded: ${vis.nodes.size} nodes would be visible (limit ${this.maxNodes()}).`);
       return;
     }
     this.collapsed = next;
     this.syncCollapsed();
-    this.relayout(false);
+    this.relayout({ anchor: GROUP_PREFIX + gid, vis });
+  }
+
+  unfoldFamily(fid) {
+    this.unfolded.add(fid);
+    this.relayout({ anchor: fid });
   }
 
   syncCollapsed() {
@@ -282,7 +602,7 @@ class GraphViewUI {
 
   // ---- drawing ------------------------------------------------------------------------------
   color(v) {
-    if (v.collapsedGroup) return KIND_COLORS.group;
+    if (v.kind === "group") return KIND_COLORS.group;
     if (this.colorBy === "device") {
       const d = v.node.device;
       if (!d) return "#ffffff";
@@ -301,96 +621,259 @@ class GraphViewUI {
     return i;
   }
 
-  draw() {
+  recolor() {
+    for (const [id, g] of this.nodeEls) {
+      const v = this.vis.nodes.get(id);
+      if (v) g.querySelector(".gv-box").setAttribute("fill", this.color(v));
+    }
+    this.drawLegend();
+  }
+
+  /**
+   * Bring the scene up to date with the layout: elements of boxes, edges and nodes that stay are
+   * moved (not rebuilt), new ones are created, gone ones removed; big graphs are built over several
+   * frames. Resolves false if a newer layout superseded this one.
+   */
+  async draw(token) {
     this.updateHeader();
-    this.scene.textContent = "";
-    this.nodeEls = new Map();
+    this.placer = null;
     this.messageEl.textContent = "";
     this.messageEl.style.display = "none";
     const msg = this.model.get("message");
     if (this.tooLarge || (msg && !this.vis.nodes.size)) {
+      this.clearScene();
       this.messageEl.style.display = "block";
       this.messageEl.textContent =
         msg ||
         `Too large to draw: ${this.vis.nodes.size} visible nodes (limit ${this.maxNodes()}). ` +
           "Collapse groups or use the simplified view.";
       this.drawLegend();
-      return;
+      return true;
     }
-    const frag = document.createDocumentFragment();
-    const gl = svg("g", { class: "gv-groups" }, frag);
-    for (const b of groupBoxes(this.boxes, this.pos, this.state)) {
-      const g = this.state.groups.get(b.id);
-      const box = svg("g", { class: "gv-group", "data-group": b.id }, gl);
-      svg("rect", { x: b.x, y: b.y, width: b.w, height: b.h, rx: 6 }, box);
-      const head = svg("text", { class: "gv-group-head", x: b.x + 6, y: b.y + 12 }, box);
-      head.textContent = "\u25be " + (g.label || g.id);
-      head.onclick = (ev) => {
-        ev.stopPropagation();
-        this.toggleGroup(b.id);
-      };
-    }
-    const el = svg("g", { class: "gv-edges" }, frag);
-    const withLabels = this.vis.edges.size <= EDGE_LABEL_LIMIT;
-    const marker = `url(#${this.viewId}-arrow)`;
-    for (const e of this.vis.edges.values()) {
-      const a = this.pos.get(e.source);
-      const b = this.pos.get(e.target);
-      if (!a || !b) continue;
-      const pts = this.points.get(e.key);
-      let d;
-      if (pts && pts.length > 1) {
-        d = "M" + pts.map((p) => p.x.toFixed(1) + "," + p.y.toFixed(1)).join(" L");
-      } else {
-        const x1 = a.x;
-        const y1 = a.y + a.h / 2;
-        const x2 = b.x;
-        const y2 = b.y - b.h / 2;
-        const my = (y1 + y2) / 2;
-        d = `M${x1},${y1} C${x1},${my} ${x2},${my} ${x2},${y2}`;
-      }
-      const p = svg("path", { class: "gv-edge", d, "marker-end": marker, "data-source": e.source, "data-target": e.target }, el);
-      const info = edgeInfo(e.edge);
-      const t = svg("title", {}, p);
-      t.textContent = info || e.source + " \u2192 " + e.target;
-      if (withLabels && info) {
-        const lx = pts && pts.length > 2 ? pts[Math.floor(pts.length / 2)].x : (a.x + b.x) / 2;
-        const ly = pts && pts.length > 2 ? pts[Math.floor(pts.length / 2)].y : (a.y + a.h / 2 + b.y - b.h / 2) / 2;
-        const lt = svg("text", { class: "gv-edge-label", x: lx + 4, y: ly + 3 }, el);
-        lt.textContent = e.edge.shape ? fmtShape(e.edge.shape) : info;
-      }
-    }
-    const nl = svg("g", { class: "gv-nodes" }, frag);
-    for (const v of this.vis.nodes.values()) {
-      const p = this.pos.get(v.id);
-      if (!p) continue;
-      const g = svg(
-        "g",
-        { class: "gv-node gv-kind-" + v.kind, "data-id": v.id, transform: `translate(${p.x - p.w / 2},${p.y - p.h / 2})` },
-        nl,
-      );
-      svg("rect", { width: p.w, height: p.h, rx: v.collapsedGroup ? 8 : 4, fill: this.color(v) }, g);
-      const t1 = svg("text", { class: "gv-label", x: p.w / 2, y: 14 }, g);
-      t1.textContent = nodeLabel(v);
-      const sub = nodeSub(v);
-      if (sub) {
-        const t2 = svg("text", { class: "gv-sub", x: p.w / 2, y: 28 }, g);
-        t2.textContent = sub;
-      }
-      const tt = svg("title", {}, g);
-      tt.textContent = v.node ? `${v.node.op} (${v.node.kind})` : "group: click to expand";
-      g.onclick = (ev) => {
-        ev.stopPropagation();
-        this.onNodeClick(v);
-      };
-      this.nodeEls.set(v.id, g);
-    }
-    this.scene.appendChild(frag);
+    if (this.resetScene || !this.layers) this.clearScene();
+    this.cullRect = this.culling() ? this.viewRect() : null;
+    this.resetScene = false;
+    this.layers = this.layers || {
+      groups: svg("g", { class: "gv-groups" }, this.scene),
+      edges: svg("g", { class: "gv-edges" }, this.scene),
+      heads: svg("g", { class: "gv-heads" }, this.scene), // group labels above the edges
+      nodes: svg("g", { class: "gv-nodes" }, this.scene),
+    };
     this.applyZoom();
+    // Remove what is gone.
+    const boxIds = new Set((this.boxList || []).map((b) => b.id));
+    for (const [id, b] of this.boxEls) {
+      if (!boxIds.has(id)) {
+        b.el.remove();
+        b.head.remove();
+        this.boxEls.delete(id);
+      }
+    }
+    for (const [key, e] of this.edgeEls) {
+      if (!this.vis.edges.has(key)) {
+        e.path.remove();
+        if (e.label) e.label.remove();
+        this.edgeEls.delete(key);
+      }
+    }
+    for (const [id, g] of this.nodeEls) {
+      if (!this.vis.nodes.has(id)) {
+        g.remove();
+        this.nodeEls.delete(id);
+      }
+    }
+    const tasks = [];
+    for (const b of this.boxList || []) tasks.push(() => this.drawBox({ ...b }));
+    const withLabels = this.vis.edges.size <= EDGE_LABEL_LIMIT;
+    for (const e of this.vis.edges.values()) tasks.push(() => this.drawEdge(e, this.layers.edges, withLabels));
+    for (const v of this.vis.nodes.values()) tasks.push(() => this.drawNode(v, this.layers.nodes));
+    let i = 0;
+    while (i < tasks.length) {
+      const t = performance.now();
+      while (i < tasks.length && performance.now() - t < SLICE_MS) tasks[i++]();
+      if (i < tasks.length) {
+        await nextFrame();
+        if (token !== this.layoutSeq) return false;
+      }
+    }
     this.updateHighlight(false);
     const sel = this.model.get("selected");
     if (sel && this.nodeEls.has(sel)) this.nodeEls.get(sel).classList.add("gv-selected");
     this.drawLegend();
+    this.cullRect = null;
+    this.cull();
+    return true;
+  }
+
+  clearScene() {
+    this.scene.textContent = "";
+    this.culledOnce = false;
+    this.layers = null;
+    this.nodeEls = new Map();
+    this.boxEls = new Map();
+    this.edgeEls = new Map();
+  }
+
+  drawBox(b) {
+    const old = this.boxEls.get(b.id);
+    if (old) {
+      Object.assign(old, { x: b.x, y: b.y, w: b.w, h: b.h, depth: b.depth });
+      old.el.setAttribute("data-parent", (this.boxParents && this.boxParents.get(b.id)) || "");
+      this.placeBox(old);
+      return old;
+    }
+    const g = this.state.groups.get(b.id);
+    const el = svg("g", { class: "gv-group", "data-group": b.id, "data-parent": (this.boxParents && this.boxParents.get(b.id)) || "" }, this.layers.groups);
+    b.el = el;
+    b.rect = svg("rect", { rx: 6 }, el);
+    b.head = svg("text", { class: "gv-group-head", "data-group": b.id }, this.layers.heads);
+    const type = groupType(g);
+    b.text = "\u25be " + (g.label || g.id) + (type && !(g.label || "").includes(type) ? " \u00b7 " + type : "");
+    const tt = svg("title", {}, el);
+    tt.textContent = (g.label || g.id) + (type ? " (" + type + ")" : "") + ": click the label to collapse";
+    b.head.onclick = (ev) => {
+      ev.stopPropagation();
+      this.toggleGroup(b.id);
+    };
+    this.boxEls.set(b.id, b);
+    this.placeBox(b);
+    return b;
+  }
+
+  placeBox(b) {
+    b.rect.setAttribute("x", b.x);
+    b.rect.setAttribute("y", b.y);
+    b.rect.setAttribute("width", b.w);
+    b.rect.setAttribute("height", b.h);
+    b.head.setAttribute("x", b.x + 6);
+    b.head.setAttribute("y", b.y + 15);
+    // The label never runs past its own box (so labels of neighbouring boxes cannot overlap).
+    b.head.textContent = truncate(b.text, b.w - 12, 6.4);
+  }
+
+  edgePath(e) {
+    const a = this.pos.get(e.source);
+    const b = this.pos.get(e.target);
+    if (!a || !b) return null;
+    const pts = this.routes.get(e.key);
+    let d;
+    let lx;
+    let ly;
+    if (pts && pts.length >= 4) {
+      d = "M" + pts[0].toFixed(1) + "," + pts[1].toFixed(1);
+      for (let k = 2; k < pts.length; k += 2) d += " L" + pts[k].toFixed(1) + "," + pts[k + 1].toFixed(1);
+      const k = 2 * Math.floor(pts.length / 4);
+      lx = pts[k];
+      ly = pts.length >= 8 ? (pts[k + 1] + pts[k - 1]) / 2 : (pts[1] + pts[pts.length - 1]) / 2;
+    } else {
+      const x1 = a.x;
+      const y1 = a.y + a.h / 2;
+      const x2 = b.x;
+      const y2 = b.y - b.h / 2;
+      const my = (y1 + y2) / 2;
+      d = `M${x1},${y1} C${x1},${my} ${x2},${my} ${x2},${y2}`;
+      lx = (a.x + b.x) / 2;
+      ly = my;
+    }
+    let bbox;
+    if (pts && pts.length >= 4) {
+      bbox = [Infinity, Infinity, -Infinity, -Infinity];
+      for (let k = 0; k < pts.length; k += 2) {
+        bbox[0] = Math.min(bbox[0], pts[k]);
+        bbox[1] = Math.min(bbox[1], pts[k + 1]);
+        bbox[2] = Math.max(bbox[2], pts[k]);
+        bbox[3] = Math.max(bbox[3], pts[k + 1]);
+      }
+    } else {
+      bbox = [Math.min(a.x, b.x), a.y, Math.max(a.x, b.x), b.y];
+    }
+    return { d, lx, ly, bbox };
+  }
+
+  drawEdge(e, layer, withLabels) {
+    const geo = this.edgePath(e);
+    if (!geo) return;
+    const info = edgeInfo(e.edge);
+    const old = this.edgeEls.get(e.key);
+    if (old) {
+      old.bbox = geo.bbox;
+      old.path.setAttribute("d", geo.d);
+      if (old.label) {
+        old.label.setAttribute("x", geo.lx + 4);
+        old.label.setAttribute("y", geo.ly + 3);
+      }
+      return;
+    }
+    const p = svg("path", { class: "gv-edge", d: geo.d, "marker-end": `url(#${this.viewId}-arrow)`, "data-source": e.source, "data-target": e.target }, layer);
+    const t = svg("title", {}, p);
+    t.textContent = info || e.source + " \u2192 " + e.target;
+    const rec = { path: p, label: null, bbox: geo.bbox };
+    if (withLabels && info) {
+      rec.label = svg("text", { class: "gv-edge-label", x: geo.lx + 4, y: geo.ly + 3 }, layer);
+      rec.label.textContent = e.edge.shape ? fmtShape(e.edge.shape) : info;
+    }
+    this.edgeEls.set(e.key, rec);
+    this.hideIfOff(p, ...geo.bbox);
+    if (rec.label) this.hideIfOff(rec.label, ...geo.bbox);
+  }
+
+  drawNode(v, layer) {
+    const p = this.pos.get(v.id);
+    if (!p) return;
+    const transform = `translate(${p.x - p.w / 2},${p.y - p.h / 2})`;
+    const sig = `${p.w}x${p.h}|${nodeLabel(v)}|${nodeSub(v)}`;
+    const old = this.nodeEls.get(v.id);
+    if (old && old.gvSig === sig) {
+      old.setAttribute("transform", transform);
+      if (this.homes && this.homes.has(v.id)) old.setAttribute("data-box", this.homes.get(v.id));
+      return;
+    }
+    if (old) old.remove();
+    const cls = "gv-node gv-kind-" + v.kind + (v.family ? " gv-family" : "");
+    const attrs = { class: cls, "data-id": v.id, transform };
+    // The group box it is drawn in (for tests that check edges against boxes).
+    if (this.homes && this.homes.has(v.id)) attrs["data-box"] = this.homes.get(v.id);
+    const g = svg("g", attrs, layer);
+    g.gvSig = sig;
+    if (v.family) svg("rect", { class: "gv-stack", x: 4, y: -4, width: p.w, height: p.h, rx: 8 }, g);
+    svg("rect", { class: "gv-box", width: p.w, height: p.h, rx: v.kind === "group" ? 8 : 4, fill: this.color(v) }, g);
+    const t1 = svg("text", { class: "gv-label", x: p.w / 2, y: 16 }, g);
+    t1.textContent = nodeLabel(v);
+    const sub = nodeSub(v);
+    if (sub) {
+      const t2 = svg("text", { class: "gv-sub", x: p.w / 2, y: 30 }, g);
+      t2.textContent = sub;
+    }
+    let y = sub ? 30 : 16;
+    for (const line of paramLines(v)) {
+      y += LINE_H;
+      const t3 = svg("text", { class: "gv-param", x: p.w / 2, y }, g);
+      t3.textContent = line;
+    }
+    const tt = svg("title", {}, g);
+    tt.textContent = v.node ? `${v.node.op} (${v.node.kind})` : v.family ? "repeated blocks: click to unfold" : "group: click to expand";
+    g.onclick = (ev) => {
+      ev.stopPropagation();
+      this.onNodeClick(this.vis.nodes.get(v.id) || v);
+    };
+    this.nodeEls.set(v.id, g);
+    this.hideIfOff(g, p.x - p.w / 2, p.y - p.h / 2, p.x + p.w / 2, p.y + p.h / 2);
+  }
+
+  /** While drawing a big graph: create what is off screen hidden (cull() keeps it up to date). */
+  hideIfOff(el, x0, y0, x1, y1) {
+    const r = this.cullRect;
+    if (r && (x1 < r.x0 || x0 > r.x1 || y1 < r.y0 || y0 > r.y1)) {
+      el.gvHidden = true;
+      el.style.display = "none";
+    }
+  }
+
+  refreshSub(id) {
+    const g = this.nodeEls.get(id);
+    const v = this.vis.nodes.get(id);
+    const t = g && g.querySelector(".gv-sub");
+    if (t && v) t.textContent = nodeSub(v);
   }
 
   drawLegend() {
@@ -404,13 +887,60 @@ class GraphViewUI {
     } else {
       const seen = new Set([...this.state.nodes.values()].map((n) => n.kind));
       for (const k of Object.keys(KIND_COLORS)) if (seen.has(k)) items.push([k, KIND_COLORS[k]]);
-      if (this.vis && [...this.vis.nodes.values()].some((v) => v.collapsedGroup)) items.push(["collapsed group", KIND_COLORS.group]);
+      if (this.vis && [...this.vis.nodes.values()].some((v) => v.kind === "group")) items.push(["collapsed group", KIND_COLORS.group]);
     }
     for (const [name, col] of items) {
       const it = html("span", "gv-legend-item", this.legend);
       html("span", "gv-swatch", it).style.background = col;
       it.appendChild(document.createTextNode(name));
     }
+  }
+
+  /** Compiled graphs (top-level "CompiledGraph" groups) and the graph breaks between them. */
+  buildStrip() {
+    const s = this.strip;
+    s.textContent = "";
+    const meta = this.doc.meta || {};
+    const breaks = Array.isArray(meta.breaks) ? meta.breaks : [];
+    const graphs = [...this.rootState.groups.values()].filter((g) => !g.parent && groupType(g) === "CompiledGraph");
+    if (!graphs.length && !breaks.length) {
+      s.style.display = "none";
+      return;
+    }
+    s.style.display = "";
+    const zeroBased = breaks.some((b) => b.graph === 0);
+    const breakChip = (b) => {
+      const c = html("span", "gv-break", s);
+      html("b", "", c, "graph break: ");
+      c.appendChild(document.createTextNode(String(b.reason || "")));
+      if (b.where) html("span", "gv-where", c, " at " + b.where);
+    };
+    const used = new Set();
+    graphs.forEach((g, i) => {
+      const chip = html("button", "gv-graph-chip", s, g.label || g.id);
+      chip.title = "show " + (g.label || g.id);
+      chip.onclick = () => this.focusGroup(g.id);
+      breaks.forEach((b, j) => {
+        if (!used.has(j) && b.graph === (zeroBased ? i : i + 1)) {
+          used.add(j);
+          breakChip(b);
+        }
+      });
+    });
+    breaks.forEach((b, j) => {
+      if (!used.has(j)) breakChip(b);
+    });
+  }
+
+  focusGroup(gid) {
+    const b = (this.boxList || []).find((x) => x.id === gid);
+    const p = b ? { x: b.x + b.w / 2, y: b.y + Math.min(b.h, 200) / 2 } : this.pos && this.pos.get(GROUP_PREFIX + gid);
+    if (!p) return;
+    const { W, H } = this.canvasSize();
+    const k = Math.max(this.zoom.k, this.readableZoom());
+    this.zoom = { k, x: W / 2 - p.x * k, y: Math.min(H / 2, 40) - (b ? b.y : p.y - 20) * k };
+    this.userMoved = true;
+    this.applyZoom();
   }
 
   updateHeader() {
@@ -425,44 +955,167 @@ class GraphViewUI {
     this.countersEl.textContent = parts.join(" \u00b7 ");
     const n = this.state ? this.state.nodes.size : 0;
     const e = this.state ? this.state.edges.length : 0;
+    const meta = (this.state && this.state.doc && this.state.doc.meta) || {};
+    const raw = this.state === this.rootState && Number.isFinite(meta.raw_node_count) ? meta.raw_node_count : n;
     const v = this.vis ? this.vis.nodes.size : 0;
     this.statusEl.classList.remove("gv-warn");
-    this.statusEl.textContent = `${n} nodes, ${e} edges` + (v && v !== n ? ` (${v} shown)` : "");
+    this.statusEl.textContent = `raw ${raw} \u00b7 shown ${n} nodes, ${e} edges` + (v && v !== n ? ` \u00b7 ${v} boxes` : "");
     this.root.dataset.nodes = String(n);
   }
 
   applyZoom() {
     this.scene.setAttribute("transform", `translate(${this.zoom.x},${this.zoom.y}) scale(${this.zoom.k})`);
+    this.root.dataset.zoom = this.zoom.k.toFixed(4);
+    this.scheduleCull();
   }
 
-  allVisible() {
-    const W = this.canvas.clientWidth || 600;
-    const H = this.canvas.clientHeight || 400;
+  // ---- culling: big graphs keep only what is near the screen in the page's layout -------------
+  // The browser lays out and paints every displayed SVG element after any change; with thousands
+  // of nodes that alone blocks the page for longer than a frame. Elements far off screen are
+  // hidden (display: none) and shown again when panning or zooming brings them near.
+  culling() {
+    return !!this.vis && this.vis.nodes.size > CULL_ABOVE;
+  }
+
+  scheduleCull() {
+    if (this.cullPending || !this.culling()) return;
+    this.cullPending = true;
+    requestAnimationFrame(() => {
+      this.cullPending = false;
+      this.cull();
+    });
+  }
+
+  /** The scene rectangle on screen, with a margin of half a screen on every side. */
+  viewRect() {
+    const { W, H } = this.canvasSize();
     const { k, x, y } = this.zoom;
-    for (const p of this.pos.values()) {
-      if ((p.x - p.w / 2) * k + x < 0 || (p.x + p.w / 2) * k + x > W) return false;
-      if ((p.y - p.h / 2) * k + y < 0 || (p.y + p.h / 2) * k + y > H) return false;
-    }
-    return true;
+    return { x0: (-x - W / 2) / k, y0: (-y - H / 2) / k, x1: (1.5 * W - x) / k, y1: (1.5 * H - y) / k };
   }
 
+  cull() {
+    const on = this.culling();
+    const r = this.viewRect();
+    let shown = 0;
+    const show = (el, x0, y0, x1, y1) => {
+      const hide = on && (x1 < r.x0 || x0 > r.x1 || y1 < r.y0 || y0 > r.y1);
+      if (!!el.gvHidden !== hide) {
+        el.gvHidden = hide;
+        el.style.display = hide ? "none" : "";
+      }
+      return hide ? 0 : 1;
+    };
+    for (const [id, g] of this.nodeEls) {
+      const p = this.pos.get(id);
+      if (p) shown += show(g, p.x - p.w / 2, p.y - p.h / 2, p.x + p.w / 2, p.y + p.h / 2);
+    }
+    for (const rec of this.edgeEls.values()) {
+      const [x0, y0, x1, y1] = rec.bbox;
+      show(rec.path, x0, y0, x1, y1);
+      if (rec.label) show(rec.label, x0, y0, x1, y1);
+    }
+    this.culledOnce = true;
+    this.root.dataset.shownNodes = String(shown); // nodes not hidden by culling
+  }
+
+  readableZoom() {
+    return this.presenter ? PRESENTER_ZOOM : READABLE_ZOOM;
+  }
+
+  fitZoom() {
+    const b = this.bounds;
+    if (!b) return 1;
+    const { W, H } = this.canvasSize();
+    return Math.min((W - 20) / (b.x1 - b.x0 || 1), (H - 20) / (b.y1 - b.y0 || 1));
+  }
+
+  /** Show everything, zooming out as far as that needs. */
   fit() {
     this.userMoved = false;
-    if (!this.pos || !this.pos.size) return;
-    let x0 = Infinity;
-    let y0 = Infinity;
-    let x1 = -Infinity;
-    let y1 = -Infinity;
-    for (const p of this.pos.values()) {
-      x0 = Math.min(x0, p.x - p.w / 2);
-      y0 = Math.min(y0, p.y - p.h / 2 - 16);
-      x1 = Math.max(x1, p.x + p.w / 2);
-      y1 = Math.max(y1, p.y + p.h / 2);
+    const b = this.bounds;
+    if (!b) return;
+    const { W } = this.canvasSize();
+    const k = Math.min(this.presenter ? 2 : 1.25, this.fitZoom());
+    this.zoom = { k, x: (W - (b.x1 - b.x0) * k) / 2 - b.x0 * k, y: 10 - b.y0 * k };
+    this.applyZoom();
+  }
+
+  /**
+   * The opening view: the whole graph if it fits at a readable zoom, else its start (top) at a
+   * readable zoom. Sizes the canvas to the graph when the height is automatic.
+   */
+  openView() {
+    const b = this.bounds;
+    if (!b) return;
+    const kRead = this.readableZoom();
+    const auto = !(this.model.get("height") > 0) && this.userHeight === undefined;
+    if (auto) {
+      const want = Math.round((b.y1 - b.y0) * Math.max(kRead, Math.min(1.25, this.fitZoom())) + 24);
+      const h = Math.max(160, Math.min(this.maxHeight(480), want));
+      this.canvas.style.height = h + "px";
+      this.autoHeight = h;
+      this.sizeStale = true;
     }
-    const W = this.canvas.clientWidth || 600;
-    const H = this.canvas.clientHeight || 400;
-    const k = Math.min(1.25, Math.max(0.05, Math.min((W - 20) / (x1 - x0 || 1), (H - 20) / (y1 - y0 || 1))));
-    this.zoom = { k, x: (W - (x1 - x0) * k) / 2 - x0 * k, y: 10 - y0 * k };
+    const { W, H } = this.canvasSize();
+    if (this.fitZoom() >= kRead) {
+      this.fit();
+      return;
+    }
+    const k = kRead;
+    // Centre on what is in the first screenful; left-align it if even that is too wide.
+    const yMax = b.y0 + (H - 20) / k;
+    let x0 = Infinity;
+    let x1 = -Infinity;
+    for (const p of this.pos.values()) {
+      if (p.y - p.h / 2 > yMax) continue;
+      x0 = Math.min(x0, p.x - p.w / 2);
+      x1 = Math.max(x1, p.x + p.w / 2);
+    }
+    for (const bx of this.boxList || []) {
+      if (bx.y > yMax) continue;
+      x0 = Math.min(x0, bx.x);
+      x1 = Math.min(Math.max(x1, bx.x + bx.w), x0 + (W - 20) / k);
+    }
+    if (!isFinite(x0)) {
+      x0 = b.x0;
+      x1 = b.x1;
+    }
+    const x = (x1 - x0) * k <= W - 20 ? (W - (x1 - x0) * k) / 2 - x0 * k : 10 - x0 * k;
+    this.zoom = { k, x, y: 10 - b.y0 * k };
+    this.userMoved = false;
+    this.applyZoom();
+  }
+
+  /** Automatic height: after an expand, grow the canvas (never shrink it) up to its maximum. */
+  growCanvas() {
+    const b = this.bounds;
+    if (!b || this.model.get("height") > 0 || this.userHeight !== undefined) return;
+    const want = Math.round((b.y1 - b.y0) * this.zoom.k + 24);
+    const h = Math.min(this.maxHeight(480), want);
+    if (h > this.canvasSize().H + 2) {
+      this.canvas.style.height = h + "px";
+      this.autoHeight = h;
+      this.sizeStale = true;
+    }
+  }
+
+  /** Keep a newly placed live node in view: zoom out while that stays readable, else pan. */
+  follow(p) {
+    if (!p) return;
+    const { W, H } = this.canvasSize();
+    const { k, x, y } = this.zoom;
+    const sx0 = (p.x - p.w / 2) * k + x;
+    const sy0 = (p.y - p.h / 2) * k + y;
+    const sx1 = (p.x + p.w / 2) * k + x;
+    const sy1 = (p.y + p.h / 2) * k + y;
+    if (sx0 >= 0 && sy0 >= 0 && sx1 <= W && sy1 <= H) return;
+    if (this.fitZoom() >= this.readableZoom()) {
+      this.fit();
+      return;
+    }
+    if (sx0 < 0 || sx1 > W) this.zoom.x = W / 2 - p.x * k;
+    if (sy1 > H) this.zoom.y = H - 20 - (p.y + p.h / 2) * k;
+    if (sy0 < 0) this.zoom.y = 20 - (p.y - p.h / 2) * k;
     this.applyZoom();
   }
 
@@ -475,10 +1128,8 @@ class GraphViewUI {
     if (!g) return;
     g.classList.add("gv-hl");
     if (scroll) {
-      // Keep the highlighted node on screen.
       const p = this.pos.get(r);
-      const W = this.canvas.clientWidth || 600;
-      const H = this.canvas.clientHeight || 400;
+      const { W, H } = this.canvasSize();
       const sx = p.x * this.zoom.k + this.zoom.x;
       const sy = p.y * this.zoom.k + this.zoom.y;
       if (sx < 0 || sx > W || sy < 0 || sy > H) {
@@ -491,6 +1142,10 @@ class GraphViewUI {
 
   // ---- interaction --------------------------------------------------------------------------
   onNodeClick(v) {
+    if (v.family) {
+      this.unfoldFamily(v.id);
+      return;
+    }
     if (v.collapsedGroup) {
       this.toggleGroup(v.collapsedGroup.id);
       return;
@@ -499,6 +1154,7 @@ class GraphViewUI {
   }
 
   showDetails(id, fromClick) {
+    if (!this.state) return;
     for (const e of this.scene.querySelectorAll(".gv-selected")) e.classList.remove("gv-selected");
     const n = id ? this.state.nodes.get(id) : null;
     if (!n) {
@@ -510,6 +1166,7 @@ class GraphViewUI {
     d.textContent = "";
     d.style.display = "block";
     const close = html("button", "gv-close", d, "\u00d7");
+    close.title = "close";
     close.onclick = () => {
       d.style.display = "none";
     };
@@ -529,6 +1186,9 @@ class GraphViewUI {
     row("dtype", n.dtype);
     row("device", n.device);
     if (n.plumbing) row("plumbing", "yes");
+    for (const p of Array.isArray(n.params) ? n.params : []) {
+      row(p.kind === "const" ? "const" : "param", `${p.name} ${p.shape ? fmtShape(p.shape) : ""} ${p.dtype || ""}`.trim());
+    }
     if (n.attrs && Object.keys(n.attrs).length) {
       for (const [k, val] of Object.entries(n.attrs).slice(0, 12)) {
         const s = typeof val === "string" ? val : JSON.stringify(val);
@@ -559,14 +1219,16 @@ class GraphViewUI {
       this.flash("subgraph " + name + " is not in the document");
       return;
     }
-    this.stack.push({ state: this.state, collapsed: this.collapsed });
+    this.stack.push({ state: this.state, collapsed: this.collapsed, unfolded: this.unfolded });
     this.state = indexDoc(sub);
     this.state.doc = sub;
     this.state.name = name;
     this.collapsed = new Set();
+    this.unfolded = new Set();
+    this.resetScene = true;
     this.backBtn.style.display = "";
     this.details.style.display = "none";
-    this.relayout(false);
+    this.relayout({ open: true });
   }
 
   closeSubgraph() {
@@ -574,9 +1236,11 @@ class GraphViewUI {
     if (!top) return;
     this.state = top.state;
     this.collapsed = top.collapsed;
+    this.unfolded = top.unfolded;
+    this.resetScene = true;
     if (!this.stack.length) this.backBtn.style.display = "none";
     this.details.style.display = "none";
-    this.relayout(false);
+    this.relayout({ open: true });
   }
 }
 
@@ -592,7 +1256,8 @@ function render({ model, el }) {
   return () => ui.destroy();
 }
 
-// Loaded as the shared engine widget's module: register the renderer for the views' loader.
+// Loaded as the shared engine widget's module: register the renderer for the views' loader, and
+// start the layout worker now so the first graph does not wait for it.
 function initialize() {
   const key = Symbol.for("sidebyside.graphview.engine");
   const g = globalThis;
@@ -601,8 +1266,13 @@ function initialize() {
     const ready = new Promise((r) => (resolve = r));
     g[key] = { ready, resolve };
   }
+  try {
+    layoutWorker();
+  } catch (err) {
+    // started again (and reported) on first use
+  }
   g[key].resolve({ render });
 }
 
 export default { initialize, render };
-export { GraphViewUI, ancestry, GROUP_PREFIX };
+export { GraphViewUI, ancestry, GROUP_PREFIX, FAMILY_PREFIX };

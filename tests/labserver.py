@@ -1,0 +1,100 @@
+"""A real JupyterLab for browser tests: started on 127.0.0.1 in a temporary folder, stopped after.
+
+    with JupyterLab(root, home) as lab:         # root: the files it serves; home: its private state
+        lab.url("labs/02_x.ipynb")                # the page to open in chromium
+        lab.api("/api/sessions")                  # REST, with the token
+
+The server runs from this virtualenv with the environment's own JupyterLab settings (the
+`overrides.d` file the package installs: saveState on, news off), so a test sees what a learner sees.
+Everything per-user lives under `home`: configuration, user settings, workspaces, runtime files and
+the notebook trust database (a fresh one, so committed notebooks start untrusted, as in a new clone).
+Waits poll with bounded limits (test_browser.poll); the shared CI machine is slow, never fixed sleeps.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+from test_browser import CHROMIUM, FLAGS, free_port, poll  # noqa: F401  (re-exported)
+
+TOKEN = "sidebyside-lifecycle-test"
+
+
+class JupyterLab:
+    def __init__(self, root: Path, home: Path):
+        self.root, self.home = Path(root), Path(home)
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.proc = None
+        self.log_path = self.home / "jupyter.log"
+
+    @property
+    def env(self) -> dict:
+        h = self.home
+        env = {**os.environ, "JUPYTER_CONFIG_DIR": str(h / "config"),
+               "JUPYTER_DATA_DIR": str(h / "data"), "JUPYTER_RUNTIME_DIR": str(h / "runtime"),
+               "JUPYTERLAB_SETTINGS_DIR": str(h / "user-settings"),
+               "JUPYTERLAB_WORKSPACES_DIR": str(h / "workspaces"), "TF_CPP_MIN_LOG_LEVEL": "3"}
+        env.pop("PYTEST_CURRENT_TEST", None)  # else ipykernel leaves fd-level output uncaptured
+        return env
+
+    def __enter__(self) -> JupyterLab:
+        (self.home / "config").mkdir(parents=True, exist_ok=True)
+        # never ask a package index about extensions; nothing else differs from `make lab`
+        (self.home / "config" / "jupyter_server_config.json").write_text(
+            json.dumps({"LabApp": {"extension_manager": "readonly"}}))
+        cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={self.port}",
+               "--ip=127.0.0.1", f"--ServerApp.root_dir={self.root}",
+               f"--IdentityProvider.token={TOKEN}", "--ServerApp.password=",
+               "--ServerApp.allow_root=True", "--LabApp.expose_app_in_browser=True"]
+        self._log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(cmd, cwd=self.root, env=self.env, stdout=self._log,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            poll("JupyterLab to answer /api/status", self._up, 120)
+        except BaseException:  # pytest.fail included: stop the server, then report
+            self.__exit__()
+            raise
+        return self
+
+    def _up(self) -> bool:
+        if self.proc.poll() is not None:
+            raise RuntimeError("JupyterLab exited early:\n" + self.log_path.read_text()[-3000:])
+        return self.api("/api/status") is not None
+
+    def __exit__(self, *exc) -> None:
+        try:
+            self.shutdown_kernels()
+        except Exception:
+            pass
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(10)
+        self._log.close()
+
+    def api(self, path: str, method: str = "GET"):
+        req = urllib.request.Request(self.base + path, method=method,
+                                     headers={"Authorization": f"token {TOKEN}"})
+        with urllib.request.urlopen(req, timeout=20) as r:
+            body = r.read()
+        return json.loads(body) if body else None
+
+    def url(self, notebook: str) -> str:
+        return f"{self.base}/lab/tree/{notebook}?token={TOKEN}"
+
+    def shutdown_kernels(self) -> int:
+        """Delete every session (and so its kernel); returns how many there were."""
+        sessions = self.api("/api/sessions") or []
+        for s in sessions:
+            self.api(f"/api/sessions/{s['id']}", "DELETE")
+        return len(sessions)

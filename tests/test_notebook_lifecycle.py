@@ -1,0 +1,252 @@
+"""A notebook's life, the way a learner lives it, in a real JupyterLab and Debian's chromium.
+
+1. Run All on lab 02 and lab 00 (copies with no outputs), save, close the tab, shut the kernel down,
+   reopen: every graph draws again from the widget state saved in the notebook (same number of nodes
+   per view as before: lab 00's live recordings too), and nothing says "model not found".
+2. A committed notebook opened fresh, as from a new clone (untrusted, never run): each graph shows
+   its static picture, whose caption says how to get the live view, and no widget error.
+3. The same after `sidebyside jupyter-setup` (what `make lab` runs) trusted the course: the graphs
+   draw live from saved state without running a cell.
+4. `jupyter nbconvert --to html` of lab 00, opened with the network off: every graph is a picture.
+The server uses this environment's JupyterLab settings (saveState from the package's overrides.d);
+no news pop-up may appear. Screenshots of every step go to a folder the test prints
+(SIDEBYSIDE_ARTIFACTS, else a temporary one). Needs `apt-get install -y chromium`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from labserver import CHROMIUM, FLAGS, JupyterLab, poll
+from sidebyside.jupyter_env import lab_settings_path
+from sidebyside.notebooks import ROOT, WIDGET_VIEW, widget_state_problems
+
+RUN_ALL = ("labs/02_dynamic_vs_static.ipynb", "labs/00_graph_widgets_tour.ipynb")
+FRESH_UNTRUSTED = "labs/01_imperative_vs_symbolic.ipynb"
+FRESH_TRUSTED = "labs/00_graph_widgets_tour.ipynb"
+MODEL_ERROR = "Error displaying widget"
+NEWS_PROMPT = "Jupyter news"
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                reason="Debian's chromium is not installed (make system-deps)")
+
+NOTEBOOK_READY = """() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+    const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+    return !!(k && k.connectionStatus === 'connected' && k.status === 'idle'
+              && w.content && w.content.widgets.length > 0 && w.context.isReady); }"""
+ALL_RUN = """() => { const w = window.jupyterapp.shell.currentWidget;
+    const code = w.content.widgets.filter(c => c.model.type === 'code');
+    return w.sessionContext.session.kernel.status === 'idle'
+        && code.every(c => c.model.executionCount !== null); }"""
+# Scoped to the notebook on screen: a restored workspace may hold other notebooks in hidden tabs.
+NODES_PER_VIEW = """() => [...window.jupyterapp.shell.currentWidget.node
+    .querySelectorAll('.jp-OutputArea-output .gv-root')]
+    .map(r => r.querySelectorAll('.gv-node').length)"""
+PICTURES = """() => [...window.jupyterapp.shell.currentWidget.node
+    .querySelectorAll('.jp-OutputArea-output img')]
+    .filter(i => i.src.startsWith('data:image/png') && i.naturalWidth > 0).length"""
+
+
+def graph_views(nb) -> int:
+    """GraphViews shown in a notebook's outputs (a side-by-side row counts each of its views)."""
+    count = 0
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            text = "".join(output.get("data", {}).get("text/plain", ""))
+            if WIDGET_VIEW in output.get("data", {}):
+                count += text.count("GraphView(")
+    return count
+
+
+def graph_outputs(nb) -> int:
+    return sum(1 for c in nb.cells for o in c.get("outputs", [])
+               if WIDGET_VIEW in o.get("data", {})
+               and "".join(o["data"].get("text/plain", "")).startswith(("GraphView(", "SideBySide(")))
+
+
+@pytest.fixture(scope="module")
+def artifacts(tmp_path_factory, request):
+    folder = Path(os.environ.get("SIDEBYSIDE_ARTIFACTS") or tmp_path_factory.mktemp("artifacts"))
+    folder = folder / "notebook_lifecycle"
+    folder.mkdir(parents=True, exist_ok=True)
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"notebook lifecycle screenshots: {folder}")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    assert lab_settings_path().exists(), (
+        f"{lab_settings_path()} is missing: run `make setup` (sidebyside jupyter-setup)")
+    root = tmp_path_factory.mktemp("root")
+    (root / "labs").mkdir()
+    (root / "run" / "labs").mkdir(parents=True)
+    for name in (FRESH_UNTRUSTED, FRESH_TRUSTED):
+        shutil.copy(ROOT / name, root / name)
+    for name in RUN_ALL:  # under run/: a learner's copy before Run All, no outputs, no state
+        never_run = nbformat.read(ROOT / name, as_version=4)
+        for cell in never_run.cells:
+            if cell.cell_type == "code":
+                cell.outputs, cell.execution_count = [], None
+        never_run.metadata.pop("widgets", None)
+        nbformat.write(never_run, root / "run" / name)
+    with JupyterLab(root, tmp_path_factory.mktemp("home")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.errors = []
+    page.on("pageerror", lambda e: page.errors.append(f"pageerror: {e}"))
+    page.on("console", lambda m: page.errors.append(f"console.error: {m.text}")
+            if m.type == "error" else None)
+    yield page
+    page.close()
+
+
+def open_notebook(page, lab, name: str) -> None:
+    """Load JupyterLab afresh on this one notebook (`reset`: no tabs restored from earlier)."""
+    page.goto(lab.url(name) + "&reset", timeout=120_000)
+    page.wait_for_function(NOTEBOOK_READY, timeout=180_000, polling=250)
+
+
+def notebook_text(page) -> str:
+    return page.inner_text(".jp-Notebook")
+
+
+def drawn_views(page, expected: int, timeout: float = 240):
+    """Node counts per drawn view, once `expected` views each show at least one node."""
+    seen = []
+
+    def ready():
+        seen[:] = [page.evaluate(NODES_PER_VIEW)]
+        return seen[0] if len(seen[0]) >= expected and all(seen[0]) else None
+
+    try:
+        return poll(f"{expected} graph views to draw", ready, timeout, every=0.5)
+    except BaseException:
+        errors = page.evaluate("""() => [...window.jupyterapp.shell.currentWidget.node
+            .querySelectorAll('.jp-OutputArea-output')].map(o => o.innerText)
+            .filter(t => t.includes('Error') || t.includes('engine'))""")
+        print(f"nodes per view last seen: {seen}; widget errors: {errors}")
+        raise
+
+
+def shot(page, folder: Path, name: str, scroll_to: str | None = None) -> None:
+    """A screenshot, scrolled to the first element matching `scroll_to` (the notebook scrolls
+    inside the page, so a full-page shot would show only its top)."""
+    if scroll_to:
+        page.evaluate("""(sel) => { const el = window.jupyterapp.shell.currentWidget.node
+            .querySelector(sel); if (el) el.scrollIntoView({block: 'start'}); }""", scroll_to)
+        page.wait_for_timeout(300)  # let the notebook paint the cells it scrolled to
+    page.screenshot(path=str(folder / f"{name}.png"))
+
+
+@pytest.mark.parametrize("name", RUN_ALL, ids=lambda n: Path(n).stem[:2])
+def test_run_all_save_close_and_reopen_draws_every_graph_from_saved_state(lab, page, artifacts,
+                                                                           name):
+    committed = nbformat.read(ROOT / name, as_version=4)
+    expected = graph_views(committed)
+    assert expected >= 4
+    path = "run/" + name
+    tag = Path(name).stem[:2]
+
+    open_notebook(page, lab, path)
+    page.evaluate("void window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    poll("Run All to finish", lambda: page.evaluate(ALL_RUN), 300, every=0.5)
+    before = drawn_views(page, expected)
+    shot(page, artifacts, f"{tag}-1-after-run-all", ".gv-root")
+
+    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+    saved = poll("the save to reach the disk", lambda: graph_outputs(
+        nbformat.read(lab.root / path, as_version=4)) and nbformat.read(
+        lab.root / path, as_version=4), 60)
+    assert widget_state_problems(saved) == []
+    assert graph_views(saved) == expected
+
+    page.evaluate("() => window.jupyterapp.commands.execute('application:close-all')")
+    assert lab.shutdown_kernels() >= 1  # the kernel is off: only saved state can draw the graphs
+    assert lab.api("/api/kernels") == []
+
+    open_notebook(page, lab, path)  # a fresh page: nothing of the old session in memory
+    after = drawn_views(page, expected)
+    shot(page, artifacts, f"{tag}-2-reopened", ".gv-root")
+    assert after == before, f"nodes per view before save {before}, after reopen {after}"
+    text = notebook_text(page)
+    assert MODEL_ERROR not in text and "model not found" not in text
+    assert NEWS_PROMPT not in page.inner_text("body")
+    assert not [e for e in page.errors if "model not found" in e.lower()], page.errors
+
+
+def test_fresh_clone_untrusted_shows_pictures_and_no_widget_errors(lab, page, artifacts):
+    committed = nbformat.read(ROOT / FRESH_UNTRUSTED, as_version=4)
+    expected = graph_outputs(committed)
+    assert expected >= 1
+    open_notebook(page, lab, FRESH_UNTRUSTED)
+    trusted = page.evaluate("() => window.jupyterapp.shell.currentWidget.model.cells.get(0)"
+                            ".trusted")
+    assert trusted is False, "a fresh clone should open untrusted (new trust database)"
+    pictures = poll("the static pictures", lambda: page.evaluate(PICTURES) >= expected and
+                    page.evaluate(PICTURES), 60)
+    shot(page, artifacts, "fresh-untrusted", ".jp-OutputArea-output img")
+    assert pictures >= expected
+    assert MODEL_ERROR not in notebook_text(page)
+
+
+def test_make_lab_trust_step_lets_a_fresh_clone_draw_from_saved_state(lab, page, artifacts,
+                                                                      tmp_path):
+    committed = nbformat.read(ROOT / FRESH_TRUSTED, as_version=4)
+    expected = graph_views(committed)
+    run = subprocess.run([sys.executable, "-m", "sidebyside.cli", "jupyter-setup",
+                          "--prefix", str(tmp_path)], env=lab.env, capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "trusted" in run.stdout
+    open_notebook(page, lab, FRESH_TRUSTED)
+    counts = drawn_views(page, expected)
+    shot(page, artifacts, "fresh-trusted", ".gv-root")
+    assert len(counts) >= expected
+    assert MODEL_ERROR not in notebook_text(page)
+    assert json.loads(lab_settings_path(tmp_path).read_text())  # the command wrote its settings too
+
+
+def test_html_export_shows_every_graph_as_a_picture_offline(browser, tmp_path, artifacts):
+    """`jupyter nbconvert --to html` with this environment's config, opened with no network."""
+    committed = nbformat.read(ROOT / FRESH_TRUSTED, as_version=4)
+    run = subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "html",
+                          str(ROOT / FRESH_TRUSTED), "--output-dir", str(tmp_path)],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    html = tmp_path / (Path(FRESH_TRUSTED).stem + ".html")
+    context = browser.new_context(offline=True, viewport={"width": 1200, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(html.as_uri())
+        drawn = page.evaluate("() => [...document.querySelectorAll('.jp-OutputArea-output img')]"
+                              ".filter(i => i.naturalWidth > 0).length")
+        page.locator(".jp-OutputArea-output img").first.scroll_into_view_if_needed()
+        page.screenshot(path=str(artifacts / "html-export-offline.png"))
+    finally:
+        context.close()
+    assert drawn >= graph_outputs(committed) >= 8

@@ -1,0 +1,168 @@
+"""`sidebyside jupyter-setup`: make the Jupyter environment keep and show the course's graphs.
+
+Three settings decide whether a graph widget survives save, close and reopen, and whether a
+projector shows a clean screen. They live in the environment (`sys.prefix`), so they apply wherever
+the course is opened from it: `make lab`, a Binder image, a JupyterHub single-user server.
+
+* JupyterLab (`{prefix}/share/jupyter/lab/settings/overrides.d/sidebyside.json`, installed with the
+  package and rewritten by this command): the ipywidgets manager saves widget state into the notebook
+  (`saveState`; without it a reopened notebook says "model not found"), and the news pop-up and
+  update checks are off. A user's own `overrides.json` and settings still win.
+* nbconvert (`{prefix}/etc/jupyter/jupyter_nbconvert_config.json`, merged, never replaced): an HTML
+  export shows a widget's static picture (the PNG a GraphView carries) instead of a script that needs
+  a CDN, so exported labs show every graph offline. Widgets without a picture export as before.
+* Trust (per user): the course's own notebooks are signed, so widgets in a fresh clone draw from
+  their saved state without "Trust Notebook". An untrusted notebook still shows each graph's picture.
+
+`sidebyside jupyter-setup --check` reports what is missing without writing anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from sidebyside.notebooks import ROOT
+
+#: JupyterLab settings the course needs, by plugin id (JupyterLab 4.6 reads overrides.d/*.json).
+LAB_OVERRIDES = {
+    "@jupyter-widgets/jupyterlab-manager:plugin": {"saveState": True},
+    "@jupyterlab/apputils-extension:notification": {"fetchNews": "false",
+                                                     "checkForUpdates": False},
+}
+LAB_SETTINGS = Path("share/jupyter/lab/settings/overrides.d/sidebyside.json")
+#: The copy installed with the package (pyproject's data-files) is this file.
+PACKAGED_LAB_SETTINGS = Path(__file__).parent / "jupyter" / "sidebyside.json"
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+#: nbconvert's HTML priority with the widget view moved after the static pictures: an output that
+#: carries both a widget and a picture exports as the picture (offline), any other as before.
+HTML_PRIORITY = [
+    "application/javascript",
+    "text/html",
+    "text/markdown",
+    "image/svg+xml",
+    "text/vnd.mermaid",
+    "text/latex",
+    "image/png",
+    "image/jpeg",
+    WIDGET_VIEW,
+    "text/plain",
+]
+NBCONVERT_CONFIG = Path("etc/jupyter/jupyter_nbconvert_config.json")
+NBCONVERT_KEYS = ("HTMLExporter", "WidgetsDataTypeFilter", "display_data_priority")
+
+#: The notebooks whose authors we trust: the course's own lessons and labs.
+TRUSTED_DIRS = ("course", "labs")
+
+
+def lab_settings_path(prefix: Path | str = sys.prefix) -> Path:
+    return Path(prefix) / LAB_SETTINGS
+
+
+def nbconvert_config_path(prefix: Path | str = sys.prefix) -> Path:
+    return Path(prefix) / NBCONVERT_CONFIG
+
+
+def _read_json(path: Path) -> dict:
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8") or "{}")
+    except json.JSONDecodeError as err:
+        raise SystemExit(f"{path} is not valid JSON ({err}); fix or remove it, then run again") \
+            from None
+    if not isinstance(data, dict):
+        raise SystemExit(f"{path} should hold a JSON object; fix or remove it, then run again")
+    return data
+
+
+def _nbconvert_priority(config: dict):
+    section = config
+    for key in NBCONVERT_KEYS[:-1]:
+        section = section.get(key) or {}
+    return section.get(NBCONVERT_KEYS[-1])
+
+
+def problems(prefix: Path | str = sys.prefix) -> list[str]:
+    """What this environment lacks (empty when ready)."""
+    found = []
+    lab = lab_settings_path(prefix)
+    current = _read_json(lab)
+    for plugin, values in LAB_OVERRIDES.items():
+        for key, value in values.items():
+            if (current.get(plugin) or {}).get(key) != value:
+                found.append(f"{lab}: {plugin} {key} should be {value!r}")
+    nbc = nbconvert_config_path(prefix)
+    if _nbconvert_priority(_read_json(nbc)) != HTML_PRIORITY:
+        found.append(f"{nbc}: HTML export does not prefer a widget's picture (offline graphs)")
+    return found
+
+
+def install_settings(prefix: Path | str = sys.prefix) -> list[Path]:
+    """Write the JupyterLab overrides and merge the nbconvert priority; returns files written."""
+    written = []
+    lab = lab_settings_path(prefix)
+    if _read_json(lab) != LAB_OVERRIDES:
+        lab.parent.mkdir(parents=True, exist_ok=True)
+        lab.write_text(json.dumps(LAB_OVERRIDES, indent=2) + "\n", encoding="utf-8")
+        written.append(lab)
+    nbc = nbconvert_config_path(prefix)
+    config = _read_json(nbc)
+    if _nbconvert_priority(config) != HTML_PRIORITY:
+        section = config
+        for key in NBCONVERT_KEYS[:-1]:
+            section = section.setdefault(key, {})
+        section[NBCONVERT_KEYS[-1]] = list(HTML_PRIORITY)
+        nbc.parent.mkdir(parents=True, exist_ok=True)
+        nbc.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+        written.append(nbc)
+    return written
+
+
+def course_notebooks(root: Path = ROOT) -> list[Path]:
+    found = []
+    for folder in TRUSTED_DIRS:
+        found += sorted(p for p in (root / folder).glob("*.ipynb"))
+    return found
+
+
+def trust(paths) -> int:
+    """Sign notebooks for the current user (what "Trust Notebook" does); returns how many."""
+    import nbformat
+    from nbformat.sign import NotebookNotary
+
+    notary = NotebookNotary()
+    signed = 0
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        if not notary.check_signature(nb):
+            notary.sign(nb)
+            signed += 1
+    return signed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="sidebyside jupyter-setup",
+                                     description=__doc__.split("\n")[0])
+    parser.add_argument("--check", action="store_true", help="report what is missing; write nothing")
+    parser.add_argument("--no-trust", action="store_true", help="leave notebook trust alone")
+    parser.add_argument("--prefix", default=sys.prefix, help="environment to set up (default: this)")
+    args = parser.parse_args(argv)
+    if args.check:
+        missing = problems(args.prefix)
+        for p in missing:
+            print(f"✘ {p}")
+        if not missing:
+            print("✔ JupyterLab saves widget state, news and update checks are off, "
+                  "HTML export shows graph pictures")
+        return 1 if missing else 0
+    for path in install_settings(args.prefix):
+        print(f"wrote {path}")
+    if not args.no_trust:
+        notebooks = course_notebooks()
+        signed = trust(notebooks)
+        print(f"trusted {signed} of {len(notebooks)} course notebooks (the rest already were)")
+    return 0
