@@ -1,7 +1,5 @@
-"""`sidebyside slides` writes slide metadata from the cell structure, on temporary copies of the notebooks.
-
-(The committed notebooks get their metadata when the lead runs the command after merging; then
-`slides.problems(path) == []` is the consistency check for every course and lab notebook.)
+"""`sidebyside slides` writes slide metadata from the cell structure, on temporary copies of the notebooks;
+and every committed lesson and lab carries the metadata the command writes (no hand-edited slides).
 """
 
 from __future__ import annotations
@@ -25,6 +23,13 @@ def copies(tmp_path_factory):
             shutil.copy(path, folder / sub / path.name)
             paths.append(folder / sub / path.name)
     return folder, paths
+
+
+@pytest.mark.parametrize(
+    "path", [p for sub in slides.SLIDE_DIRS for p in sorted((ROOT / sub).glob("*.ipynb"))],
+    ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_committed_notebooks_carry_current_slide_metadata(path):
+    assert slides.problems(path) == [], f"run `sidebyside slides {path.relative_to(ROOT)}`"
 
 
 def test_check_reports_missing_metadata_then_the_command_writes_it(copies, capsys):
