@@ -36,12 +36,9 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test,hub]'
+# jupyter-setup: widget state saved, no news pop-up, graph pictures in HTML export, and nbgrader's
+# toolbar "Validate" button (it says "Success!" on lessons that grade nothing) off.
 	$(BIN)/sidebyside jupyter-setup --no-trust
-# nbgrader's toolbar "Validate" button sits on every notebook and says "Success!" on lessons that
-# grade nothing: switch it off for this environment. Graded work is validated from the Assignments
-# tab or `nbgrader validate` (graded/README.md).
-	$(BIN)/jupyter labextension disable --level=sys_prefix @jupyter/nbgrader:validate-assignment >/dev/null 2>&1
-	$(BIN)/jupyter labextension lock --level=sys_prefix @jupyter/nbgrader:validate-assignment >/dev/null 2>&1
 	touch $(STAMP)
 
 # Tests need a real browser (Debian's chromium), bubblewrap for the grading sandbox, and npm for the

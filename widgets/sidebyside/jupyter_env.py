@@ -11,6 +11,10 @@ the course is opened from it: `make lab`, a Binder image, a JupyterHub single-us
 * nbconvert (`{prefix}/etc/jupyter/jupyter_nbconvert_config.json`, merged, never replaced): an HTML
   export shows a widget's static picture (the PNG a GraphView carries) instead of a script that needs
   a CDN, so exported labs show every graph offline. Widgets without a picture export as before.
+* JupyterLab page config (`{prefix}/etc/jupyter/labconfig/page_config.json`, merged): nbgrader's
+  notebook-toolbar "Validate" button is disabled and locked. nbgrader puts it on every notebook, and on
+  a lesson that grades nothing it says "Success! Your notebook passes all the tests". Graded work is
+  validated from the Assignments tab or `nbgrader validate` (graded/README.md).
 * Trust (per user): the course's own notebooks are signed, so widgets in a fresh clone draw from
   their saved state without "Trust Notebook". An untrusted notebook still shows each graph's picture.
 
@@ -54,6 +58,10 @@ HTML_PRIORITY = [
 NBCONVERT_CONFIG = Path("etc/jupyter/jupyter_nbconvert_config.json")
 NBCONVERT_KEYS = ("HTMLExporter", "WidgetsDataTypeFilter", "display_data_priority")
 
+PAGE_CONFIG = Path("etc/jupyter/labconfig/page_config.json")
+#: Lab plugins switched off (and locked off) in this environment.
+DISABLED_PLUGINS = ("@jupyter/nbgrader:validate-assignment",)
+
 #: The notebooks whose authors we trust: the course's own lessons and labs.
 TRUSTED_DIRS = ("course", "labs")
 
@@ -64,6 +72,15 @@ def lab_settings_path(prefix: Path | str = sys.prefix) -> Path:
 
 def nbconvert_config_path(prefix: Path | str = sys.prefix) -> Path:
     return Path(prefix) / NBCONVERT_CONFIG
+
+
+def page_config_path(prefix: Path | str = sys.prefix) -> Path:
+    return Path(prefix) / PAGE_CONFIG
+
+
+def _plugins_off(config: dict) -> bool:
+    return all((config.get(key) or {}).get(plugin) is True
+               for key in ("disabledExtensions", "lockedExtensions") for plugin in DISABLED_PLUGINS)
 
 
 def _read_json(path: Path) -> dict:
@@ -98,6 +115,9 @@ def problems(prefix: Path | str = sys.prefix) -> list[str]:
     nbc = nbconvert_config_path(prefix)
     if _nbconvert_priority(_read_json(nbc)) != HTML_PRIORITY:
         found.append(f"{nbc}: HTML export does not prefer a widget's picture (offline graphs)")
+    page = page_config_path(prefix)
+    if not _plugins_off(_read_json(page)):
+        found.append(f"{page}: {', '.join(DISABLED_PLUGINS)} should be disabled and locked")
     return found
 
 
@@ -119,6 +139,15 @@ def install_settings(prefix: Path | str = sys.prefix) -> list[Path]:
         nbc.parent.mkdir(parents=True, exist_ok=True)
         nbc.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
         written.append(nbc)
+    page = page_config_path(prefix)
+    config = _read_json(page)
+    if not _plugins_off(config):
+        for key in ("disabledExtensions", "lockedExtensions"):
+            section = config.setdefault(key, {})
+            section.update(dict.fromkeys(DISABLED_PLUGINS, True))
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+        written.append(page)
     return written
 
 
@@ -157,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"✘ {p}")
         if not missing:
             print("✔ JupyterLab saves widget state, news and update checks are off, "
-                  "HTML export shows graph pictures")
+                  "HTML export shows graph pictures, no Validate button on lessons")
         return 1 if missing else 0
     for path in install_settings(args.prefix):
         print(f"wrote {path}")
