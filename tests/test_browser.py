@@ -166,7 +166,8 @@ def end_sessions(base: str) -> None:
 
 def open_and_run(page, lab: str, notebook: str, cells: int) -> None:
     """Open a notebook, wait for an idle kernel, and start Run All (without waiting for it)."""
-    page.goto(f"{lab}/lab/tree/{notebook}?token={TOKEN}", timeout=120_000)
+    # `reset`: a fresh workspace, so a tab restored from the previous test cannot take the focus.
+    page.goto(f"{lab}/lab/tree/{notebook}?token={TOKEN}&reset", timeout=120_000)
     page.wait_for_function(
         """(n) => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
             const k = w && w.sessionContext && w.sessionContext.session
