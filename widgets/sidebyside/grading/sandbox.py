@@ -47,10 +47,12 @@ SETUP_FAILED = 97  # exit status of the sandbox's setup shell when the folder ca
 SETUP_TAG = "sidebyside-sandbox-setup: "
 
 # Runs as root inside the sandbox's own mount and pid namespaces, before any student code exists.
-# $1 bytes, $2 inodes, $3 uid; then the command to exec as that uid.
+# $1 bytes, $2 inodes, $3 uid, $4 how many host folders to show again over the private /tmp, then
+# those folders; then the command to exec as that uid. (A checkout under /tmp, as CI may use, holds
+# the venv and the package: the private /tmp would hide them, so they are staged at /.host first.)
 SETUP_SHELL = r"""
-size=$1 inodes=$2 uid=$3
-shift 3
+size=$1 inodes=$2 uid=$3 n=$4
+shift 4
 fail() { printf 'sidebyside-sandbox-setup: %s\n' "$1" >&2; exit 97; }
 mount -t tmpfs -o "size=$size,nr_inodes=$inodes,mode=0755,nosuid,nodev" sandbox /.rw \
   || fail "cannot mount the sandbox's tmpfs"
@@ -59,7 +61,14 @@ errors=$(cp -RP --preserve=mode,timestamps /.submitted/. /.rw/submission/ 2>&1) 
   || fail "copy: $(printf '%s' "$errors" | head -c 300)"
 chown -R -h "$uid:$uid" /.rw/submission || fail "cannot hand the copy to the sandbox user"
 mount --bind /.rw/submission /submission && mount --bind /.rw/tmp /tmp && umount /.rw \
-  && umount /.submitted && cd /submission || fail "cannot mount the copy"
+  && umount /.submitted || fail "cannot mount the copy"
+while [ "$n" -gt 0 ]; do
+  mkdir -p "$1" && mount --bind "/.host$1" "$1" && mount -o remount,bind,ro "$1" \
+    || fail "cannot show $1"
+  shift
+  n=$((n - 1))
+done
+cd /submission || fail "cannot enter the copy"
 exec "$@"
 """
 
@@ -176,16 +185,21 @@ class Sandbox:
             if os.path.exists(etc):
                 argv += ["--ro-bind", etc, etc]
         argv += ["--proc", "/proc", "--dev", "/dev", "--dir", "/tmp", "--dir", "/.rw"]
+        hidden = []  # host folders under /tmp or /submission, which the setup shell mounts over
         for path in self._python_paths():
+            under_private = any(path == p or path.startswith(p + "/") for p in ("/tmp", MOUNT_POINT))
+            if under_private:
+                hidden.append(path)
+            target = "/.host" + path if under_private else path
             # parents created by bwrap get mode 0755 so that the sandbox's uid can traverse them
             parents = []
-            parent = os.path.dirname(path)
+            parent = os.path.dirname(target)
             while parent not in ("/", ""):
                 parents.append(parent)
                 parent = os.path.dirname(parent)
             for parent in reversed(parents):
                 argv += ["--perms", "0755", "--dir", parent]
-            argv += ["--ro-bind", path, path]
+            argv += ["--ro-bind", path, target]
         argv += ["--ro-bind-fd", str(folder_fd), "/.submitted", "--dir", MOUNT_POINT,
                  "--chdir", "/", "--clearenv"]
         for key, value in env.items():
@@ -193,7 +207,7 @@ class Sandbox:
         argv += [
             "--",
             "/bin/sh", "-c", SETUP_SHELL, "sandbox-setup",
-            str(lim.disk_bytes), str(lim.disk_inodes), str(uid),
+            str(lim.disk_bytes), str(lim.disk_inodes), str(uid), str(len(hidden)), *hidden,
             "/usr/bin/prlimit",
             f"--as={lim.memory_bytes}",
             f"--cpu={lim.cpu_seconds}",
