@@ -24,9 +24,14 @@ lab: $(STAMP)
 	  --LabApp.news_url=None --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
 	  $(ROOT_FLAG) $(LAB_ARGS)
 
+# The tests that time a real browser drawing graphs run after the rest, one at a time: next to the
+# grading battery's fork bombs and the class hub, on 2 cores, a page can starve past its timeouts.
+BROWSER_TESTS := tests/test_browser.py tests/test_notebook_lifecycle.py tests/test_presenting.py
+
 test: $(STAMP) system-deps hub-deps
 	$(BIN)/pytest -n $(JOBS) --dist loadscope --nbval --nbval-sanitize-with sanitize.cfg \
-	  tests course labs graded/source
+	  $(addprefix --ignore=,$(BROWSER_TESTS)) tests course labs graded/source
+	$(BIN)/pytest $(BROWSER_TESTS)
 
 setup: $(STAMP)
 
