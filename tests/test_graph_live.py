@@ -190,3 +190,50 @@ def test_tf_keras_layer_variables_named_and_every_op_seen():
                                                              "layer/hidden/kernel"]
     s = g.simplified()
     assert s.summary() == "6 nodes (1 input, 2 param, 3 op), 5 edges · raw 8 · shown 6"
+
+
+# ---- repeated blocks reach live views ------------------------------------------------------------
+def _sent_repeats(view) -> dict:
+    """group id -> the last repeat mark a view received for it."""
+    marks = {}
+    for _, _, groups in view.appends:
+        for g in groups:
+            marks[g["id"]] = g.get("repeat")
+    return marks
+
+
+def test_torch_live_view_receives_the_repeat_marks():
+    """Blocks are known to repeat only once the recording ends; the view already has their groups,
+    so the recorder sends them again with their marks."""
+    blocks = [torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.ReLU()) for _ in range(3)]
+    model = torch.nn.Sequential(*blocks)
+    view = FakeView()
+    with record_torch(view) as g:
+        model(torch.randn(2, 4))
+    marked = {gr.id: gr.repeat for gr in g.groups if gr.repeat}
+    assert len(marked) == 3 and {r["count"] for r in marked.values()} == {3}
+    sent = _sent_repeats(view)
+    assert {gid: sent[gid] for gid in marked} == marked
+
+
+def test_tf_live_graphview_state_carries_the_repeat_marks():
+    """Through a real GraphView: the marks travel in an append batch, which is what the saved
+    widget state replays on reopen."""
+    widget = pytest.importorskip("sidebyside.widget")
+    import keras
+
+    inputs = keras.Input((4,))
+    x = inputs
+    for i in range(3):
+        x = keras.layers.Dense(4, name=f"block{i}_fc")(x)
+        x = keras.layers.ReLU(name=f"block{i}_act")(x)
+    model = keras.Model(inputs, x)
+    view = widget.GraphView(title="live", simplified=False)
+    with record_tf(view) as g:
+        model(tf.ones((2, 4)))
+    marked = {gr.id: gr.repeat for gr in g.groups if gr.repeat}
+    assert len(marked) == 3, [gr.id for gr in g.groups]
+    view._settle()  # what runs after the cell: the batches fold into the saved `graph` trait
+    saved = [gr for gr in view.graph["groups"]]
+    assert len(saved) == len({gr["id"] for gr in saved}), "a group saved twice"
+    assert {gr["id"]: gr.get("repeat") for gr in saved if gr["id"] in marked} == marked

@@ -16,7 +16,7 @@ from sidebyside.graph import from_tape, from_tf_function, record_tf
 from sidebyside.widget import GraphView
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-from real_models import mobilenetv2_keras  # noqa: E402
+from real_models import gpt2_keras, mobilenetv2_keras  # noqa: E402
 
 
 class InvertedResidual(keras.layers.Layer):
@@ -137,11 +137,58 @@ def test_mobilenetv2_groups_by_layer():
     assert all(n.group and types[n.group] for n in ops)
     by_type = Counter(types[n.group] for n in ops)
     assert by_type["DepthwiseConv2D"] >= 17 and by_type["Add"] == 10
-    layers = [gr for gr in g.groups if gr.type not in (None, "Functional")]
+    layers = [gr for gr in g.groups if gr.type not in (None, "Functional", "block")]
     assert len(layers) == len(model.layers) - 1  # every layer but the InputLayer ran ops
     f = g.folded()
     conv1 = [n for n in f.nodes if n.op == "Conv2D"][0]
     assert [(p["name"], p["shape"]) for p in conv1.params] == [("Conv1/kernel", [3, 3, 3, 32])]
+
+
+def families(g) -> list[list[str]]:
+    """Labels of each family of repeated groups, in order."""
+    out: dict[str, list[str]] = {}
+    for gr in g.groups:
+        if gr.repeat:
+            out.setdefault(gr.repeat["key"], []).append(gr.label)
+    return list(out.values())
+
+
+def test_flat_functional_models_get_their_numbered_blocks_and_repeats():
+    """MobileNetV2's layers are all siblings ("block_4_expand", ...): the numbers in the names are
+    its only block structure. Layers sharing a numbered prefix sit in a block group, and runs of
+    identical blocks are marked, exactly where the architecture repeats (blocks 3 and 6 stride 2,
+    10 and 13 change width, 16 has no skip connection)."""
+    model, x = mobilenetv2_keras()
+    g = from_tf_function(model, x)
+    blocks = {gr.label: gr for gr in g.groups if gr.type == "block"}
+    assert sorted(blocks, key=lambda s: int(s.split("_")[1])) == [f"block_{i}" for i in range(1, 17)]
+    expand = next(gr for gr in g.groups if gr.label.startswith("block_4_expand ("))
+    assert expand.parent == blocks["block_4"].id
+    assert "Conv_1_bn (BatchNormalization)" in {gr.label for gr in g.groups}  # "Conv_1" is a layer
+    assert families(g) == [["block_4", "block_5"], ["block_7", "block_8", "block_9"],
+                           ["block_11", "block_12"], ["block_14", "block_15"]]
+
+
+def test_flat_gpt2_keras_blocks_repeat():
+    model, tokens = gpt2_keras(blocks=3)
+    g = from_tf_function(model, tokens)
+    blocks = [gr for gr in g.groups if gr.type == "block"]
+    assert [gr.label for gr in blocks] == ["block0", "block1", "block2"]
+    assert [gr.repeat["index"] for gr in blocks] == [0, 1, 2]
+    assert {gr.repeat["count"] for gr in blocks} == {3}
+
+
+def test_numbered_names_that_are_not_blocks_stay_flat():
+    from sidebyside.graph.keras_layers import LayerTypes
+
+    types = LayerTypes({"dense_1": "Dense", "dense_2": "Dense", "Conv_1": "Conv2D",
+                        "Conv_1_bn": "BatchNormalization", "stage2_a": "Dense",
+                        "conv2_block1_1_conv": "Conv2D", "conv2_block1_2_conv": "Conv2D",
+                        "conv2_block2_1_conv": "Conv2D"}).find_blocks()
+    assert types.blocks == {"conv2_block1_1_conv": ["conv2", "conv2_block1"],
+                            "conv2_block1_2_conv": ["conv2", "conv2_block1"],
+                            "conv2_block2_1_conv": ["conv2"]}  # a block of one layer is no block
+    assert types.block_types == {"conv2": "conv", "conv2_block1": "block"}
 
 
 # ---- tape ----------------------------------------------------------------------------------------

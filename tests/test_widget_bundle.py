@@ -298,6 +298,22 @@ def test_repeated_blocks_fold_into_one_box_and_unfold_on_click(page):
     assert "net/layer1/2/add" in ids and not [i for i in ids if i.startswith("family:")]
 
 
+def test_repeat_marks_arriving_live_fold_the_family(page):
+    """A live recording knows its blocks repeat only when it ends: the marks arrive in a last append
+    batch for groups the view already has, and the view folds them then."""
+    blocks = [f"net/layer1/{b}" for b in range(3)]
+    d = resnet_like(3)
+    marks = [dict(g) for g in d["groups"] if g.get("repeat")]
+    for g in d["groups"]:
+        g.pop("repeat", None)
+    page.evaluate("([d, c]) => renderDoc(d, {collapsed: c})", [d, blocks])
+    assert not [i for i in positions(page) if i.startswith("family:")]
+    page.evaluate("""([gs]) => model.emit('msg:custom', {type: 'append', epoch: 1, batches: [
+        {seq: 1, nodes: [], edges: [], groups: gs}]})""", [marks])
+    fam = [i for i in positions(page) if i.startswith("family:")]
+    assert len(fam) == 1 and "BasicBlock \u00d73" in page.text_content(f".gv-node[data-id='{fam[0]}']")
+
+
 def test_edges_are_routed_around_boxes_never_through_them(page):
     page.evaluate(GEOMETRY)
     for collapsed in ([], ["net/layer1/1"], ["net/layer1/0", "net/layer1/2"]):

@@ -404,10 +404,16 @@ class GraphView(_ShownWithPicture, anywidget.AnyWidget):
         edges = [e if isinstance(e, Edge) else Edge.from_dict(e) for e in edges]
         groups = [g.copy() if isinstance(g, Group) else Group.from_dict(g) for g in groups]
         with self._lock:
-            known = {g.id for g in self._raw.groups}
+            known = {g.id: g for g in self._raw.groups}
+            # A known group travels again only when its repeat mark changed (a live recorder marks
+            # repeated blocks when it ends); other fields of a known group never change.
+            updated = [g for g in groups if g.id in known and g.repeat != known[g.id].repeat]
+            for g in updated:
+                known[g.id].repeat = None if g.repeat is None else dict(g.repeat)
             groups = [g for g in groups if g.id not in known]
             self._raw.groups.extend(groups)
             groups += _declare_groups(self._raw.groups, nodes)
+            groups += updated
             self._raw.nodes.extend(nodes)
             self._raw.edges.extend(edges)
             shown, shown_edges = self._simp.feed(nodes, edges)
@@ -559,6 +565,9 @@ class GraphView(_ShownWithPicture, anywidget.AnyWidget):
             for key in ("nodes", "edges", "groups"):
                 merged[key] = list(self.graph.get(key, [])) + [
                     item for batch in self._batches for item in batch.get(key, [])]
+            # A group sent again (its repeat mark) replaces the first copy, in the first's place.
+            latest = {g["id"]: g for g in merged["groups"]}
+            merged["groups"] = [latest.pop(g["id"]) for g in merged["groups"] if g["id"] in latest]
             last = self._batches[-1]
             if "raw_node_count" in last:  # the header's "raw N": counted before simplification
                 merged["meta"] = {**(merged.get("meta") or {}),

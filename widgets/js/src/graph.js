@@ -62,9 +62,15 @@ export async function visibleGraphSliced(state, collapsed, unfolded, pause, canc
 /** Add a batch (live append) to an index; returns the ids of nodes that were new. */
 export function addToIndex(state, nodes, edges, groups) {
   for (const g of groups || []) {
-    if (!state.groups.has(g.id)) {
+    const known = state.groups.get(g.id);
+    if (!known) {
       state.groups.set(g.id, { ...g, size: 0 });
       state.chains = null; // a new group can be a missing link in a cached chain
+    } else if (JSON.stringify(known.repeat || null) !== JSON.stringify(g.repeat || null)) {
+      // A live recording marks its repeated blocks when it ends (group.repeat): the families
+      // change, so the view needs a full layout rather than an incremental one.
+      known.repeat = g.repeat || null;
+      state.regrouped = true;
     }
   }
   const fresh = [];

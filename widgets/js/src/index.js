@@ -310,6 +310,11 @@ class GraphViewUI {
       addToIndex(this.rootState, b.nodes, b.edges, b.groups);
     }
     if (this.state !== this.rootState) return;
+    if (this.rootState.regrouped) {
+      this.rootState.regrouped = false;
+      this.relayout({ keepZoom: true });
+      return;
+    }
     this.catchUp();
   }
 

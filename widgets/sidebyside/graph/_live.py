@@ -30,6 +30,7 @@ class LiveRecorder:
         self.batches = 0  # how many append() calls went to the view
         self._pending_nodes: list[Node] = []
         self._pending_edges: list[Edge] = []
+        self._pending_groups: list = []  # known groups whose repeat mark changed
         self._sent_groups = 0
         self._last_flush = 0.0
         self.errors: list[str] = []  # recorder errors (never raised into the user's code)
@@ -61,12 +62,16 @@ class LiveRecorder:
     def flush(self) -> None:
         """Send what is pending to the view (one append call), if anything."""
         self._last_flush = time.monotonic()
-        if self.view is None or not (self._pending_nodes or self._pending_edges):
+        if self.view is None or not (self._pending_nodes or self._pending_edges
+                                     or self._pending_groups):
             return
         nodes = [n.to_dict() for n in self._pending_nodes]
         edges = [e.to_dict() for e in self._pending_edges]
         self._pending_nodes, self._pending_edges = [], []
         new_groups = self.graph.groups[self._sent_groups:]
+        new_ids = {g.id for g in new_groups}
+        new_groups += [g for g in self._pending_groups if g.id not in new_ids]
+        self._pending_groups = []
         self._sent_groups = len(self.graph.groups)
         if new_groups:
             self.view.append(nodes, edges, [g.to_dict() for g in new_groups])
@@ -93,10 +98,13 @@ class LiveRecorder:
             self.stop()
         finally:
             self.builder.finish()  # repeated sibling groups (group.repeat)
+            if self.view is not None:  # the view already has these groups: send their marks
+                self._pending_groups = [g for g in self.graph.groups if g.repeat is not None]
             if self.errors:
                 self.graph.meta["errors"] = list(self.errors)
             self.graph.meta["batches"] = self.batches + (
-                1 if self.view is not None and (self._pending_nodes or self._pending_edges) else 0
+                1 if self.view is not None and (self._pending_nodes or self._pending_edges
+                                                or self._pending_groups) else 0
             )
             self.flush()
             if self.view is not None and hasattr(self.view, "flush"):

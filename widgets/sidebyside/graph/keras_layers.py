@@ -5,6 +5,13 @@ scope names unique with a suffix ("block_1_expand_1"). Given the layers reachabl
 function (or the caller's variables), an op's group is its innermost enclosing scope that is a layer,
 so the groups are the layers (157 for MobileNetV2), typed by class ("Conv2D", "BatchNormalization"),
 rather than every helper scope ("batchnorm", "convolution", "ReadVariableOp").
+
+Functional models built in a loop are flat: MobileNetV2's layers are all siblings, named
+"block_1_expand", "block_1_depthwise", ..., "block_16_project_BN"; a GPT-2 written the same way has
+"block0_ln1" ... "block11_add2". Their blocks exist only in the names. So layers whose names start
+with a numbered prefix that at least two layers share ("block_1", "block0", ResNet50's "conv2" and
+then "conv2_block1") sit in a block group of that name, typed by the prefix without its number
+("block", "conv"), and repeated blocks can be recognised (transform.mark_repeats): "block ×3".
 """
 
 from __future__ import annotations
@@ -12,6 +19,46 @@ from __future__ import annotations
 import re
 
 _SUFFIX = re.compile(r"_\d+$")
+#: "block_1" + "_expand", "conv2" + "_block1_1_conv", "block1a" + "_expand_conv": a numbered prefix.
+_NUMBERED = re.compile(r"^([A-Za-z][A-Za-z_]*?\d+[a-z]?)_(.+)$")
+_NUMBER = re.compile(r"_?\d+[a-z]?$")
+
+
+class LayerTypes(dict):
+    """Layer name -> class name, plus `blocks`: layer name -> the block groups it sits in
+    (outermost first), and `block_types`: block name -> family type."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.blocks: dict[str, list[str]] = {}
+        self.block_types: dict[str, str] = {}
+
+    def find_blocks(self) -> LayerTypes:
+        chains = {name: _numbered_chain(name) for name in self}
+        members: dict[str, int] = {}
+        for chain in chains.values():
+            for block, _ in chain:
+                members[block] = members.get(block, 0) + 1
+        for name, chain in chains.items():
+            # A block needs two layers, and must not be a layer's own name (MobileNetV2's "Conv_1"
+            # and "Conv_1_bn" stay two layers).
+            kept = [(b, t) for b, t in chain if members[b] >= 2 and b not in self]
+            if kept:
+                self.blocks[name] = [b for b, _ in kept]
+                self.block_types.update(kept)
+        return self
+
+
+def _numbered_chain(name: str) -> list[tuple[str, str]]:
+    """(block, family type) pairs a layer name implies, outermost first:
+    "conv2_block1_1_conv" -> [("conv2", "conv"), ("conv2_block1", "block")];
+    "block_1_expand" -> [("block_1", "block")]."""
+    chain, rest, prefix = [], name, ""
+    while (m := _NUMBERED.match(rest)) is not None:
+        prefix = f"{prefix}_{m.group(1)}" if prefix else m.group(1)
+        chain.append((prefix, _NUMBER.sub("", m.group(1)) or "block"))
+        rest = m.group(2)
+    return chain
 
 
 def _is_layer(v) -> bool:
@@ -20,7 +67,7 @@ def _is_layer(v) -> bool:
 
 def layer_types(roots) -> dict[str, str]:
     """Layer name -> class name for every Keras layer inside the given objects (models, layers)."""
-    out: dict[str, str] = {}
+    out = LayerTypes()
     for root in roots:
         if not _is_layer(root):
             continue
@@ -30,7 +77,7 @@ def layer_types(roots) -> dict[str, str]:
             continue
         for layer in layers:
             out.setdefault(layer.name, type(layer).__name__)
-    return out
+    return out.find_blocks()
 
 
 def layers_near(fn, extra=()) -> list:
@@ -73,8 +120,24 @@ def layer_scope(scope: str | None, types: dict[str, str]) -> str | None:
     parts = scope.split("/")
     for end in range(len(parts), 0, -1):
         if layer_of(parts[end - 1], types):
-            return "/".join(parts[:end])
+            return "/".join(_with_blocks(parts[:end], types))
     return scope
+
+
+def _with_blocks(parts: list[str], types: dict[str, str]) -> list[str]:
+    """Insert the block groups of numbered layers: ["m", "block_1_expand"] ->
+    ["m", "block_1", "block_1_expand"]."""
+    blocks = getattr(types, "blocks", None)
+    if not blocks:
+        return parts
+    out: list[str] = []
+    for part in parts:
+        layer = layer_of(part, types)
+        for block in blocks.get(layer, ()) if layer else ():
+            if block not in out:
+                out.append(block)
+        out.append(part)
+    return out
 
 
 def scope_label(path: str, types: dict[str, str]) -> str:
@@ -85,5 +148,8 @@ def scope_label(path: str, types: dict[str, str]) -> str:
 
 
 def scope_type(path: str, types: dict[str, str]) -> str | None:
-    layer = layer_of(path.rsplit("/", 1)[-1], types)
-    return types[layer] if layer else None
+    last = path.rsplit("/", 1)[-1]
+    layer = layer_of(last, types)
+    if layer:
+        return types[layer]
+    return getattr(types, "block_types", {}).get(last)
