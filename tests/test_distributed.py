@@ -78,3 +78,8 @@ def test_bad_input_is_refused_before_any_process_starts(problem):
         distributed.run_ddp_step(X, Y[:11], weights, LR)
     with pytest.raises(ValueError, match="weights lacks"):
         distributed.run_ddp_step(X, Y, {"w1": weights["w1"]}, LR)
+
+
+def test_the_loopback_interface_the_workers_use_is_found_here():
+    # the workers point gloo at it (GLOO_SOCKET_IFNAME), so the ranks connect over loopback only
+    assert distributed.loopback_interface() in ("lo", "lo0")  # Linux, macOS

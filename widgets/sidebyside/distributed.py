@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import socket
 import tempfile
 import time
 from dataclasses import dataclass
@@ -56,6 +57,15 @@ def keras_layout(model: nn.Module, attribute: str) -> dict[str, np.ndarray]:
     return out
 
 
+def loopback_interface() -> str | None:
+    """The loopback network interface's name ("lo" on Linux, "lo0" on macOS), or None if unknown."""
+    try:
+        names = [name for _, name in socket.if_nameindex()]
+    except (AttributeError, OSError):  # if_nameindex is missing on some platforms
+        return None
+    return next((name for name in names if name in ("lo", "lo0")), None)
+
+
 @dataclass
 class RankResult:
     """What one rank saw and computed in one data-parallel step."""
@@ -71,7 +81,8 @@ class RankResult:
 def ddp_worker(rank, world_size, store_file, X, Y, weights, lr, out_dir):
     """One rank of the job. `spawn` calls it as ddp_worker(rank, *args) in a new process."""
     started = time.perf_counter()
-    os.environ["GLOO_SOCKET_IFNAME"] = "lo"  # ranks talk over the loopback interface only
+    if loopback_interface():  # gloo connects the ranks over this interface: loopback only
+        os.environ["GLOO_SOCKET_IFNAME"] = loopback_interface()
     torch.set_num_threads(1)  # the ranks share the machine's cores: one thread each
     # Rendezvous through a file every rank can see: no address, no port, nothing listening for it.
     dist.init_process_group("gloo", init_method=f"file://{store_file}", rank=rank,
