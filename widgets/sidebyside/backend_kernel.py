@@ -8,7 +8,8 @@ to it, a notebook starts a second, real ipykernel whose environment says `KERAS_
 
 After that, a cell that starts with `%%keras_backend torch` runs in the torch-backend kernel and shows
 its output here; `%%keras_backend torch tensorflow` runs it there and here (shared definitions).
-`torch_side.pull("name")` brings a value back (pickled), `torch_side.shutdown()` stops the kernel.
+`torch_side.push(name=value)` and `torch_side.pull("name")` copy values there and back (pickled);
+`torch_side.shutdown()` stops the kernel.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import base64
 import os
 import pickle
+import subprocess
 import sys
 import weakref
 
@@ -52,7 +54,9 @@ class BackendKernel:
         self.timeout_s = timeout_s
         env = {**os.environ, "KERAS_BACKEND": backend}
         self._manager = KernelManager(kernel_name="python3")
-        self._manager.start_kernel(env=env)
+        # The child's own stdout/stderr (ipykernel's start-up warnings, fd-level C++ logs) would land in
+        # this kernel's output; everything a cell prints travels as messages instead.
+        self._manager.start_kernel(env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self._client = self._manager.client()
         self._client.start_channels()
         # Stop the child with this kernel even if the notebook never calls shutdown().
@@ -103,6 +107,14 @@ class BackendKernel:
         if result["status"] != "ok":
             raise BackendKernelError(self.backend, result["ename"], result["evalue"])
         return _loads(result["data"]["text/plain"])
+
+    def push(self, **values) -> None:
+        """Copy values from here into the second kernel's namespace, under the given names."""
+        for name, value in values.items():
+            if not name.isidentifier():
+                raise ValueError(f"{name!r} is not a Python name")
+            self.run(f"{name} = __import__('sidebyside.backend_kernel').backend_kernel._loads("
+                     f"{_dumps(value)!r})", echo=False)
 
     def shutdown(self) -> None:
         """Stop the kernel (safe to call twice)."""
