@@ -143,15 +143,17 @@ def _q2_wrong():
         ({"C"},),  # forgot that tf ops inside call() receive torch tensors
         ({"C", "D", "E"},),  # .keras files hold no backend: they load anywhere
         ({"C", "D", "F"},),  # fit takes a DataLoader on every backend
+        ({"C", "D", "G"},),  # the silent one: predict converts the torch tensor through NumPy
         ({"B", "C", "D"},),  # on torch, model.parameters() is exactly what torch.optim wants
         (set(),),
     ]
 
 
 @exercise("course11.q2", solution=_q2_solution, wrong_answers=_q2_wrong,
-          success="Right: C and D are TensorFlow code; a torch-backend model has torch parameters and "
-                  "passes torch tensors. (C raises a TypeError; D fails on the torch tensor.) A, B, E "
-                  "and F are Keras or PyTorch and work.",
+          success="Right: C and D hand torch tensors that need gradients to TensorFlow (C raises a "
+                  "TypeError, D a RuntimeError). G is the trap: predict runs, because TensorFlow copies "
+                  "a torch tensor that needs no gradient through NumPy. A, B, E and F are Keras or "
+                  "PyTorch and work.",
           hints=["Section 3: on the torch backend the weights are torch.nn.Parameters. Which options "
                  "hand them, or the tensors flowing through call(), to TensorFlow?"])
 def q2(letters):
@@ -161,12 +163,13 @@ def q2(letters):
         chosen = {str(c).strip().strip("\"'").upper() for c in letters}
     except TypeError as err:
         raise AssertionError('Answer with a set of letters, e.g. {"A", "B"}.') from err
-    unknown = chosen - set("ABCDEF")
-    assert not unknown, f"Only the letters A to F are options (got {sorted(unknown)})."
+    unknown = chosen - set("ABCDEFG")
+    assert not unknown, f"Only the letters A to G are options (got {sorted(unknown)})."
     works = chosen - FAILS_ON_TORCH
     assert not works, (
         f"{', '.join(sorted(works))} work(s) on the torch backend: Keras APIs (predict, fit, "
-        ".keras files) are backend-neutral, and model.parameters() is what torch.optim expects."
+        ".keras files) are backend-neutral, model.parameters() is what torch.optim expects, and "
+        "section 3 shows what predict does with a tf op inside a layer."
     )
     missing = FAILS_ON_TORCH - chosen
     assert not missing, (
