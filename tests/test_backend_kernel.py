@@ -63,3 +63,53 @@ def test_shutdown_stops_the_kernel():
     assert not kernel.alive
     with pytest.raises(RuntimeError, match="not running"):
         kernel.run("print(1)")
+
+
+def test_push_copies_values_there(torch_side):
+    torch_side.push(shape=(2, 3), name="course11")
+    assert torch_side.pull("(shape, name)") == ((2, 3), "course11")
+    with pytest.raises(ValueError, match="not a Python name"):
+        torch_side.push(**{"not a name": 1})
+
+
+def test_the_cell_magic_in_a_real_notebook_kernel():
+    """What the lesson does: a course kernel (TF backend) starts the torch kernel and uses the magic."""
+    jupyter_client = pytest.importorskip("jupyter_client")
+    manager = jupyter_client.KernelManager(kernel_name="python3")
+    manager.start_kernel(env={**os.environ, "PYTEST_CURRENT_TEST": ""})
+    client = manager.client()
+    client.start_channels()
+
+    def run(code):
+        out, errors = [], []
+
+        def collect(msg):
+            if msg["msg_type"] == "stream":
+                out.append(msg["content"]["text"])
+            elif msg["msg_type"] == "error":
+                errors.append(msg["content"]["ename"] + ": " + msg["content"]["evalue"])
+
+        client.execute_interactive(code, timeout=300, output_hook=collect)
+        return "".join(out), errors
+
+    try:
+        client.wait_for_ready(timeout=120)
+        _, errors = run("import os\nos.environ['KERAS_BACKEND'] = 'tensorflow'\nimport keras\n"
+                        "from types import SimpleNamespace\n"
+                        "from sidebyside.backend_kernel import start_backend_kernel\n"
+                        "torch_side = start_backend_kernel('torch', SimpleNamespace(threads=1, seed=0))")
+        assert not errors, errors
+        out, errors = run("%%keras_backend torch\nimport keras\nprint('there:', keras.backend.backend())")
+        assert (out, errors) == ("there: torch\n", [])
+        out, errors = run("%%keras_backend torch tensorflow\nimport keras\nshared = keras.backend.backend()\n"
+                          "print(shared)")
+        assert out == "[torch backend]\ntorch\n[tensorflow backend]\ntensorflow\n" and not errors
+        _, errors = run("%%keras_backend jax\nprint(1)")
+        assert errors and "no kernel for backend 'jax'" in errors[0]
+        _, errors = run("%%keras_backend torch\nraise KeyError('missing')")
+        assert errors and errors[0].startswith("BackendKernelError: KeyError")
+        out, _ = run("torch_side.shutdown()\nprint(torch_side.alive)")
+        assert out == "False\n"
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
