@@ -10,7 +10,10 @@ import types
 
 from sidebyside.selfcheck import exercise
 
-BACKEND_MODULES = ("tensorflow", "torch", "jax", "numpy")  # calling these ties a layer to one engine
+# Calling these inside call() ties a layer to one engine. NumPy too: on the torch backend it fails
+# as soon as the input needs gradients (lesson 11, section 3). Its constants and dtypes are harmless.
+BACKEND_MODULES = ("tensorflow", "torch", "jax", "numpy")
+HARMLESS_NUMPY = {"float16", "float32", "float64", "int32", "int64", "pi", "e", "inf", "newaxis"}
 EPSILON = 1e-5
 
 
@@ -23,11 +26,15 @@ def _framework_names(call) -> list[str]:
     scope = dict(getattr(call, "__globals__", {}))
     closure = inspect.getclosurevars(call).nonlocals if inspect.isfunction(call) else {}
     scope.update(closure)
+    harmless = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Attribute)
+                and isinstance(n.value, ast.Name) and n.attr in HARMLESS_NUMPY}
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):
             value = scope.get(node.id)
             module = value.__name__ if isinstance(value, types.ModuleType) else None
+            if module == "numpy" and id(node) in harmless:
+                continue
         elif isinstance(node, ast.Import):
             module = next((a.name for a in node.names if a.name.split(".")[0] in BACKEND_MODULES), None)
         elif isinstance(node, ast.ImportFrom):
