@@ -6,7 +6,9 @@
 // Edges that cross a group's border enter through an "in" port at the group's top and leave through
 // an "out" port at its bottom; at every level an edge is routed rank by rank through the gaps
 // between boxes (vertical inside a rank band, across the empty gap between ranks), so long edges such
-// as skip connections go around boxes, never through them.
+// as skip connections go around boxes, never through them. Edges against the flow (cycles: a module
+// called twice, a collapsed group that both feeds and consumes a node) climb a lane of their own in
+// the same way; edges past a level's routing budget run in a channel beside the whole level.
 //
 // Runs in a Web Worker (worker.js), never on the page's main thread.
 //
