@@ -8,8 +8,14 @@ tests/layout/layout_check.mjs runs the widget's own layout code (widgets/js/src:
 layout input, layoutRequest) with every group collapsed, at first sight, with each first-sight group
 expanded as a click does, and with every group expanded, and checks the picture's geometry.
 
+Live growth: tests/layout/live_docs.py records a ResNet-18 forward and backward pass (record_torch)
+and a Keras MobileNetV2 training step (record_tf) as a GraphView sends them, and
+tests/layout/live_check.mjs replays the batches through the view's incremental placement
+(widgets/js/src/placement.js), checking after every append that sibling group boxes do not overlap
+and no node sits on a box it is not in.
+
 The JupyterLab round trip on the same kind of models is tests/test_browser.py; this test covers more
-models and states in a few seconds of layout (the captures take about a minute).
+models and states in a few seconds of layout (the captures take about two minutes).
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 CHECK = ROOT / "tests" / "layout" / "layout_check.mjs"
 DOCS = ROOT / "tests" / "layout" / "real_docs.py"
+LIVE_CHECK = ROOT / "tests" / "layout" / "live_check.mjs"
+LIVE_DOCS = ROOT / "tests" / "layout" / "live_docs.py"
 NODE = shutil.which("node")
 CAPTURES = ("resnet18-autograd", "resnet18-fx", "gpt2-torch-autograd", "mobilenetv2-tf-function",
             "mobilenetv2-tape", "gpt2-keras-tf-function")
@@ -34,15 +42,23 @@ pytestmark = pytest.mark.skipif(NODE is None, reason="node is not installed (mak
 
 @pytest.fixture(scope="module")
 def docs(tmp_path_factory):
-    out = tmp_path_factory.mktemp("real-docs")
-    run = subprocess.run([sys.executable, str(DOCS), str(out)], capture_output=True, text=True,
+    return write_docs(DOCS, tmp_path_factory.mktemp("real-docs"))
+
+
+def write_docs(script: Path, out: Path) -> Path:
+    run = subprocess.run([sys.executable, str(script), str(out)], capture_output=True, text=True,
                          timeout=900, cwd=ROOT)
     assert run.returncode == 0, run.stdout + run.stderr[-3000:]
     return out
 
 
-def check(path: Path) -> list[dict]:
-    run = subprocess.run([NODE, str(CHECK), str(path)], capture_output=True, text=True,
+@pytest.fixture(scope="module")
+def live_docs(tmp_path_factory):
+    return write_docs(LIVE_DOCS, tmp_path_factory.mktemp("live-docs"))
+
+
+def check(path: Path, script: Path = CHECK) -> list[dict]:
+    run = subprocess.run([NODE, str(script), str(path)], capture_output=True, text=True,
                          timeout=600, cwd=ROOT)
     assert run.returncode in (0, 1), run.stderr
     return [json.loads(line) for line in run.stdout.splitlines() if line.strip()]
@@ -71,3 +87,12 @@ def test_real_model_layout_is_routed_and_overlap_free(docs, name):
     assert expanded["segments"] > 2 * expanded["edges"], expanded
     bad = {s["state"]: s["bad"][:5] for s in states if s["problems"]}
     assert not bad, json.dumps(bad, indent=1)
+
+
+@pytest.mark.parametrize("name", ("resnet18-record-torch", "mobilenetv2-record-tf"))
+def test_live_appends_keep_group_boxes_apart(live_docs, name):
+    (result,) = check(live_docs / f"{name}.json", LIVE_CHECK)
+    assert result["batches"] >= 3 and result["nodes"] > 100, result
+    # Most appends are placed without moving anything; only those with no free spot re-lay out.
+    assert result["relayouts"] < result["batches"], result
+    assert result["problems"] == 0, json.dumps(result["bad"], indent=1)
