@@ -503,6 +503,7 @@ export function fastLevel(nodes, edges, inPort, outPort) {
   // Each row's top and bottom, and the middle of the gap below it (back edges turn there).
   const top = new Array(layers.length).fill(0);
   const gapBelow = new Array(layers.length).fill(0);
+  const gapSize = new Array(layers.length).fill(RANK_SEP);
   let yy = 0;
   layers.forEach((layer, i) => {
     let lh = 0;
@@ -512,20 +513,22 @@ export function fastLevel(nodes, edges, inPort, outPort) {
     const gap = portRow(layer) || (next && portRow(next)) ? PORT_GAP : RANK_SEP;
     top[i] = yy;
     gapBelow[i] = yy + lh + gap / 2;
+    gapSize[i] = gap;
     yy += lh + gap;
   });
   for (let i = 0; i < n0; i++) pos.set(ids[i], { x: x[i], y: yc[i], w: w[i], h: h[i] });
   const dummies = new Map();
   for (const [key, chain] of chains) dummies.set(key, chain.map((d) => ({ x: x[d], y: yc[d] })));
-  const lanes = new Map();
+  // Edges that turn in the same gap are spread a few pixels apart (never onto the rows' edges).
   let k = 0;
+  const spread = (gap) => ((k % 5) - 2) * Math.min(3, gap / 6);
+  const gapAbove = (r) => (r > 0 ? gapBelow[r - 1] + spread(gapSize[r - 1]) : top[0] - RANK_SEP / 2 + spread(RANK_SEP));
+  const lanes = new Map();
   for (const [key, lane] of back) {
-    // Back edges that turn in the same gap are spread a few pixels apart, so they stay apart.
-    const nudge = ((k++ % 5) - 2) * 3;
     const r0 = rk[lane[0]];
     const r1 = rk[lane[lane.length - 1]];
-    const above = r0 > 0 ? gapBelow[r0 - 1] : top[0] - RANK_SEP / 2;
-    lanes.set(key, { lane: lane.map((d) => ({ x: x[d], y: yc[d] })), above: above + nudge, below: gapBelow[r1] + nudge });
+    lanes.set(key, { lane: lane.map((d) => ({ x: x[d], y: yc[d] })), above: gapAbove(r0), below: gapBelow[r1] + spread(gapSize[r1]) });
+    k++;
   }
   // Edges past the budget run down (or up) beside the level, on the side nearer to them.
   const side = new Map();
@@ -536,9 +539,8 @@ export function fastLevel(nodes, edges, inPort, outPort) {
     xmax = Math.max(xmax, x[i] + w[i] / 2);
   }
   for (const [u, v, key] of outer) {
-    const above = rk[v] > 0 ? gapBelow[rk[v] - 1] : top[0] - RANK_SEP / 2;
-    const nudge = ((k++ % 5) - 2) * 3;
-    side.set(key, { right: x[u] + x[v] >= xmin + xmax, above: above + nudge, below: gapBelow[rk[u]] + nudge });
+    side.set(key, { right: x[u] + x[v] >= xmin + xmax, above: gapAbove(rk[v]), below: gapBelow[rk[u]] + spread(gapSize[rk[u]]) });
+    k++;
   }
   return { pos, dummies, back: lanes, side };
 }
