@@ -12,7 +12,7 @@ Live growth: tests/layout/live_docs.py records a ResNet-18 forward and backward 
 and a Keras MobileNetV2 training step (record_tf) as a GraphView sends them, and
 tests/layout/live_check.mjs replays the batches through the view's incremental placement
 (widgets/js/src/placement.js), checking after every append that sibling group boxes do not overlap
-and no node sits on a box it is not in.
+and no node sits on a box it is not in (nor one group label on another).
 
 The JupyterLab round trip on the same kind of models is tests/test_browser.py; this test covers more
 models and states in a few seconds of layout (the captures take about two minutes).

@@ -1,10 +1,10 @@
 // Live growth the way the view does it (index.js catchUp: extendVisible, then Placer.place per new
 // node, boxes grown around it), on recordings written by tests/layout/live_docs.py:
 //     node tests/layout/live_check.mjs REC.json [REC.json ...]
-// After every batch it checks that no two group boxes that share a parent overlap, that no node
-// overlaps another node or a box it is not in, and that every box holds its nodes. A batch after
-// which the placer found no free spot (`crowded`) is not drawn but laid out again, as the view
-// does, and checked after that layout.
+// After every batch it checks that no two group boxes that share a parent overlap, no two group
+// labels overlap, no node overlaps another node or a box it is not in, and every box holds its
+// nodes. A batch after which the placer found no free spot (`crowded`) is not drawn but laid out
+// again, as the view does, and checked after that layout.
 // Prints one JSON line per recording and exits 1 on any problem.
 import { readFileSync } from "node:fs";
 import { addToIndex, ancestry, extendVisible, homeGroup, indexDoc, visibleGraph } from "../../widgets/js/src/graph.js";
@@ -30,15 +30,26 @@ function relayout(state, collapsed) {
   return { vis, pos, homes, boxes, parents: new Map(groups) };
 }
 
-/** Problems in the picture: overlapping siblings, nodes over foreign boxes, nodes outside boxes. */
-function problems(pos, homes, boxes, parents) {
+/**
+ * Problems in the picture: overlapping sibling boxes or group labels, nodes over foreign boxes,
+ * nodes outside their boxes, nodes over nodes.
+ */
+function problems(state, pos, homes, boxes, parents) {
   const bad = [];
   const list = [...boxes];
+  // Group labels as index.js draws them: at (x + 6, y + 15), 12 px type, cut to the box's width.
+  const head = ([id, b]) => {
+    const g = state.groups.get(id);
+    const text = "\u25be " + ((g && g.label) || id);
+    return { x: b.x + 6, y: b.y + 4, w: Math.max(0, Math.min(text.length * 6.4, b.w - 12)), h: 14 };
+  };
   for (let i = 0; i < list.length; i++) {
     const [a, ra] = list[i];
+    const ha = head(list[i]);
     for (let j = i + 1; j < list.length; j++) {
       const [b, rb] = list[j];
       if ((parents.get(a) || "") === (parents.get(b) || "") && meets(ra, rb)) bad.push(`group ${a} overlaps group ${b}`);
+      if (meets(ha, head(list[j]))) bad.push(`label ${a} overlaps label ${b}`);
     }
   }
   const within = (home, g) => {
@@ -103,8 +114,8 @@ function replay({ name, doc, collapsed, batches }) {
       view.seenNodes = state.order.length;
       view.seenEdges = state.edges.length;
       placer = null;
-      now = problems(view.pos, view.homes, new Map(view.boxes.map((b) => [b.id, b])), view.parents);
-    } else now = problems(view.pos, view.homes, placer.boxes, placer.parents);
+      now = problems(state, view.pos, view.homes, new Map(view.boxes.map((b) => [b.id, b])), view.parents);
+    } else now = problems(state, view.pos, view.homes, placer.boxes, placer.parents);
     for (const b of now) bad.push(`after batch ${k}: ${b}`);
   });
   const nodes = batches.reduce((n, b) => n + b.nodes.length, 0);
