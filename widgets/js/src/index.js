@@ -39,8 +39,6 @@ const PRESENTER_ZOOM = 1.6; // ... and >= 16 px for a projector
 const SLICE_MS = 10; // drawing work per frame for big graphs, so the page keeps answering
 const CULL_ABOVE = 800; // visible nodes above which off-screen elements are hidden
 const CROWDED_RELAYOUT_MS = 250; // live growth with no free spot re-lays out at most this often
-const PAD = 10;
-const HEAD = 22;
 let counter = 0;
 
 function svg(tag, attrs, parent) {
