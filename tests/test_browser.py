@@ -282,10 +282,6 @@ def contrast(fg: str, bg: str) -> float:
     return (a + 0.05) / (b + 0.05)
 
 
-# Known defect, found when the op-level module grouping (graph capture) met the per-group router
-# (front end): inside a ResNet BasicBlock the skip connection's route crosses two of the block's own
-# nodes ("n20 -> n21 crosses node n16, n19"). Issue 9 stays open for it; strict, so a fix flips this.
-@pytest.mark.xfail(strict=True, reason="skip edge inside a BasicBlock crosses the block's own nodes")
 def test_real_models_are_readable_and_routed_in_jupyterlab(lab, capsys):
     sync_api = pytest.importorskip("playwright.sync_api")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

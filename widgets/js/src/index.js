@@ -38,8 +38,7 @@ const READABLE_ZOOM = 1.0; // node text is >= 10 px at this zoom
 const PRESENTER_ZOOM = 1.6; // ... and >= 16 px for a projector
 const SLICE_MS = 10; // drawing work per frame for big graphs, so the page keeps answering
 const CULL_ABOVE = 800; // visible nodes above which off-screen elements are hidden
-const PAD = 10;
-const HEAD = 22;
+const CROWDED_RELAYOUT_MS = 250; // live growth with no free spot re-lays out at most this often
 let counter = 0;
 
 function svg(tag, attrs, parent) {
@@ -248,6 +247,7 @@ class GraphViewUI {
   destroy() {
     for (const [ev, fn] of this.handlers) this.model.off(ev, fn);
     if (this.resizer) this.resizer.disconnect();
+    clearTimeout(this.relayoutSoon);
     this.layoutSeq += 1; // drop layouts still in flight
   }
 
@@ -444,7 +444,7 @@ class GraphViewUI {
 
   /** Live growth: add what arrived since the last layout; nodes on screen never move. */
   catchUp() {
-    if (!this.vis || this.busy || this.tooLarge || !this.pos) return;
+    if (!this.vis || this.busy || this.relayoutSoon || this.tooLarge || !this.pos) return;
     if (!this.layers) {
       this.relayout({ open: true });
       return;
@@ -462,7 +462,8 @@ class GraphViewUI {
       this.finish(t0, 0, 0);
       return;
     }
-    if (!this.placer) this.placer = new Placer(this.pos);
+    if (!this.homes) this.homes = new Map();
+    if (!this.placer) this.placer = new Placer(this.pos, this.homes, this.boxList, this.boxParents);
     const inputs = new Map();
     for (const key of fresh.edges) {
       const e = this.vis.edges.get(key);
@@ -474,11 +475,28 @@ class GraphViewUI {
       const v = this.vis.nodes.get(id);
       v.size = nodeSize(v);
       const ins = (inputs.get(id) || []).map((s) => this.pos.get(s)).filter(Boolean);
-      const p = this.placer.place(v.size, ins);
-      this.pos.set(id, p);
+      const chain = ancestry(state, homeGroup(v)).filter((g) => !this.collapsed.has(g));
+      this.pos.set(id, this.placer.place(v.size, ins, chain));
+      this.homes.set(id, chain.length ? chain[chain.length - 1] : "");
+      if (this.placer.crowded) break;
+    }
+    if (this.placer.crowded) {
+      // No free spot for a node near its inputs (its group's box would swallow a neighbour, e.g. a
+      // module called a second time): draw none of this batch and lay the view out again soon
+      // (what arrives meanwhile waits for it), instead of drawing boxes over each other.
+      this.placer = null;
+      this.relayoutSoon = setTimeout(() => {
+        this.relayoutSoon = null;
+        this.relayout({ keepZoom: true });
+      }, CROWDED_RELAYOUT_MS);
+      return;
+    }
+    for (const id of fresh.nodes) {
+      const v = this.vis.nodes.get(id);
+      const p = this.pos.get(id);
       this.growBounds(p.x - p.w / 2, p.y - p.h / 2, p.x + p.w / 2, p.y + p.h / 2);
       this.drawNode(v, this.layers.nodes);
-      this.growBoxes(v, p);
+      this.growBoxes(v);
     }
     for (const key of fresh.edges) this.drawEdge(this.vis.edges.get(key), this.layers.edges, this.vis.edges.size <= EDGE_LABEL_LIMIT);
     this.cullNew(fresh);
@@ -530,29 +548,18 @@ class GraphViewUI {
     b.y1 = Math.max(b.y1, y1);
   }
 
-  /** A live node inside expanded groups: grow (or create) their boxes around it. */
-  growBoxes(v, p) {
-    const chain = ancestry(this.state, homeGroup(v));
-    let depth = 0;
-    for (const gid of [...chain].reverse()) {
-      if (this.collapsed.has(gid)) continue;
-      depth = ancestry(this.state, gid).length - 1;
+  /** A live node inside expanded groups: draw their boxes as the placer grew them around it. */
+  growBoxes(v) {
+    for (const gid of ancestry(this.state, homeGroup(v))) {
+      const r = this.placer.boxes.get(gid);
+      if (this.collapsed.has(gid) || !r) continue;
       let b = this.boxEls.get(gid);
-      const inner = chain.length - 1 - chain.indexOf(gid);
-      const pad = PAD * (inner + 1);
-      const x0 = p.x - p.w / 2 - pad;
-      const y0 = p.y - p.h / 2 - pad - HEAD * (inner + 1) + PAD * inner;
-      const x1 = p.x + p.w / 2 + pad;
-      const y1 = p.y + p.h / 2 + pad;
       if (!b) {
-        b = this.drawBox({ id: gid, x: x0, y: y0, w: x1 - x0, h: y1 - y0, depth });
+        if (!this.boxParents) this.boxParents = new Map();
+        if (!this.boxParents.has(gid)) this.boxParents.set(gid, this.placer.parents.get(gid) || "");
+        b = this.drawBox({ id: gid, ...r, depth: ancestry(this.state, gid).length - 1 });
       } else {
-        const nx0 = Math.min(b.x, x0);
-        const ny0 = Math.min(b.y, y0);
-        b.w = Math.max(b.x + b.w, x1) - nx0;
-        b.h = Math.max(b.y + b.h, y1) - ny0;
-        b.x = nx0;
-        b.y = ny0;
+        Object.assign(b, r);
         this.placeBox(b);
       }
       this.growBounds(b.x, b.y, b.x + b.w, b.y + b.h);

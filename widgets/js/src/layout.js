@@ -6,7 +6,9 @@
 // Edges that cross a group's border enter through an "in" port at the group's top and leave through
 // an "out" port at its bottom; at every level an edge is routed rank by rank through the gaps
 // between boxes (vertical inside a rank band, across the empty gap between ranks), so long edges such
-// as skip connections go around boxes, never through them.
+// as skip connections go around boxes, never through them. Edges against the flow (cycles: a module
+// called twice, a collapsed group that both feeds and consumes a node) climb a lane of their own in
+// the same way; edges past a level's routing budget run in a channel beside the whole level.
 //
 // Runs in a Web Worker (worker.js), never on the page's main thread.
 //
@@ -223,15 +225,44 @@ export function layoutLevel(kids, edges, inPort, outPort, engine) {
     x1 = Math.max(x1, p.x + p.w / 2);
     y1 = Math.max(y1, p.y + p.h / 2);
   }
+  const back = r.back || new Map();
   for (const pts of r.dummies.values()) {
     for (const d of pts) {
       x0 = Math.min(x0, d.x - 4);
       x1 = Math.max(x1, d.x + 4);
     }
   }
+  // A back edge's lane and the gaps it turns in (above its target's row, below its source's) may
+  // lie outside the boxes: the level grows to hold them.
+  for (const b of back.values()) {
+    for (const d of b.lane) {
+      x0 = Math.min(x0, d.x - 4);
+      x1 = Math.max(x1, d.x + 4);
+    }
+    y0 = Math.min(y0, b.above - 2);
+    y1 = Math.max(y1, b.below + 2);
+  }
   if (!isFinite(x0)) {
     x0 = y0 = 0;
     x1 = y1 = 0;
+  }
+  // Channels beside everything for the edges routed around the level (spread a little apart).
+  const side = r.side || new Map();
+  let nl = 0;
+  let nr = 0;
+  for (const sd of side.values()) {
+    sd.x = sd.right ? x1 + 10 + 3 * (nr++ % 8) : x0 - 10 - 3 * (nl++ % 8);
+    y0 = Math.min(y0, sd.above - 2);
+    y1 = Math.max(y1, sd.below + 2);
+  }
+  for (const sd of side.values()) {
+    x0 = Math.min(x0, sd.x - 4);
+    x1 = Math.max(x1, sd.x + 4);
+  }
+  for (const sd of side.values()) {
+    sd.x -= x0;
+    sd.above -= y0;
+    sd.below -= y0;
   }
   for (const p of r.pos.values()) {
     p.x -= x0;
@@ -242,6 +273,14 @@ export function layoutLevel(kids, edges, inPort, outPort, engine) {
       d.x -= x0;
       d.y -= y0;
     }
+  }
+  for (const b of back.values()) {
+    for (const d of b.lane) {
+      d.x -= x0;
+      d.y -= y0;
+    }
+    b.above -= y0;
+    b.below -= y0;
   }
   // Rank bands: the vertical extent of the tallest box in each row.
   const band = new Map();
@@ -259,17 +298,37 @@ export function layoutLevel(kids, edges, inPort, outPort, engine) {
     const s = r.pos.get(a);
     const t = r.pos.get(b);
     if (!s || !t) continue;
-    const ds = r.dummies.get(a + "\u0001" + b) || [];
+    const key = a + "\u0001" + b;
+    const ds = r.dummies.get(key) || [];
+    const bk = back.get(key);
+    const sd = side.get(key);
     const pts = [];
-    if (s.y < t.y) {
+    if (sd) {
+      // Around the level: into the gap below the source's row, out to a channel beside every box,
+      // along it to the gap above the target's row, and in.
+      pts.push(s.x, s.y + s.h / 2, s.x, sd.below, sd.x, sd.below, sd.x, sd.above, t.x, sd.above, t.x, t.y - t.h / 2);
+    } else if (bk) {
+      // Against the flow (a cycle, e.g. a module called twice, or a collapsed group that both
+      // feeds and consumes a node): out of the source's bottom into the gap below its row, up a
+      // lane of its own beside the rows in between, across the gap above the target's row and
+      // into the target's top, like every other edge.
+      const lane = bk.lane;
+      const last = lane[lane.length - 1];
+      pts.push(s.x, s.y + s.h / 2, s.x, bk.below, last.x, bk.below);
+      for (let k = lane.length - 1; k >= 0; k--) {
+        const d = lane[k];
+        pts.push(d.x, d.y + half(d.y, 0), d.x, d.y - half(d.y, 0));
+      }
+      pts.push(lane[0].x, bk.above, t.x, bk.above, t.x, t.y - t.h / 2);
+    } else if (s.y < t.y) {
       pts.push(s.x, s.y + s.h / 2, s.x, s.y + half(s.y, s.h / 2));
       for (const d of ds) pts.push(d.x, d.y - half(d.y, 0), d.x, d.y + half(d.y, 0));
       pts.push(t.x, t.y - half(t.y, t.h / 2), t.x, t.y - t.h / 2);
     } else {
-      // Against the flow (a cycle): a plain line; rare in computation graphs.
+      // Only when a level has more long edges than its routing budget: a plain line.
       pts.push(s.x, s.y + s.h / 2, t.x, t.y - t.h / 2);
     }
-    routes.set(a + "\u0001" + b, pts);
+    routes.set(key, pts);
   }
   return { pos: r.pos, routes, width: x1 - x0, height: y1 - y0 };
 }
@@ -336,9 +395,42 @@ export function fastLevel(nodes, edges, inPort, outPort) {
   const allPreds = preds.map((p) => p.slice());
   const allSuccs = succs.map((s) => s.slice());
   const rk = rank.slice();
+  const back = new Map(); // edge key -> its lane (dummy ids, top row first)
+  const outer = []; // edges past the budget: routed around the whole level instead
   for (const [u, v, key] of E) {
+    if (rank[v] <= rank[u]) {
+      // A back edge (cycle): one dummy in every row from the target's down to the source's, so
+      // the edge climbs in a lane of its own instead of cutting through the rows in between.
+      const span = rank[u] - rank[v] + 1;
+      if (span > budget) {
+        outer.push([u, v, key]);
+        continue;
+      }
+      budget -= span;
+      const lane = [];
+      for (let r = rank[v]; r <= rank[u]; r++) {
+        const d = w.length;
+        const prev = lane.length ? lane[lane.length - 1] : -1;
+        w.push(4);
+        h.push(0);
+        rk.push(r);
+        // Pulled towards the target at the top and the source at the bottom; the ends keep no
+        // link to the lane (it would drag them sideways).
+        allPreds.push(prev >= 0 ? [prev] : [v]);
+        allSuccs.push([]);
+        if (prev >= 0) allSuccs[prev].push(d);
+        lane.push(d);
+      }
+      allSuccs[lane[lane.length - 1]].push(u);
+      back.set(key, lane);
+      continue;
+    }
     const span = rank[v] - rank[u];
-    if (span <= 1 || span - 1 > budget) continue;
+    if (span <= 1) continue;
+    if (span - 1 > budget) {
+      outer.push([u, v, key]);
+      continue;
+    }
     budget -= span - 1;
     const chain = [];
     let prev = u;
@@ -408,16 +500,47 @@ export function fastLevel(nodes, edges, inPort, outPort) {
   const yc = new Array(N).fill(0);
   // Rows holding only a port sit closer to their neighbours: they carry edges, not boxes.
   const portRow = (layer) => layer.length === 1 && (layer[0] === inI || layer[0] === outI);
+  // Each row's top and bottom, and the middle of the gap below it (back edges turn there).
+  const top = new Array(layers.length).fill(0);
+  const gapBelow = new Array(layers.length).fill(0);
+  const gapSize = new Array(layers.length).fill(RANK_SEP);
   let yy = 0;
   layers.forEach((layer, i) => {
     let lh = 0;
     for (const v of layer) lh = Math.max(lh, h[v]);
     for (const v of layer) yc[v] = yy + lh / 2;
     const next = layers[i + 1];
-    yy += lh + (portRow(layer) || (next && portRow(next)) ? PORT_GAP : RANK_SEP);
+    const gap = portRow(layer) || (next && portRow(next)) ? PORT_GAP : RANK_SEP;
+    top[i] = yy;
+    gapBelow[i] = yy + lh + gap / 2;
+    gapSize[i] = gap;
+    yy += lh + gap;
   });
   for (let i = 0; i < n0; i++) pos.set(ids[i], { x: x[i], y: yc[i], w: w[i], h: h[i] });
   const dummies = new Map();
   for (const [key, chain] of chains) dummies.set(key, chain.map((d) => ({ x: x[d], y: yc[d] })));
-  return { pos, dummies };
+  // Edges that turn in the same gap are spread a few pixels apart (never onto the rows' edges).
+  let k = 0;
+  const spread = (gap) => ((k % 5) - 2) * Math.min(3, gap / 6);
+  const gapAbove = (r) => (r > 0 ? gapBelow[r - 1] + spread(gapSize[r - 1]) : top[0] - RANK_SEP / 2 + spread(RANK_SEP));
+  const lanes = new Map();
+  for (const [key, lane] of back) {
+    const r0 = rk[lane[0]];
+    const r1 = rk[lane[lane.length - 1]];
+    lanes.set(key, { lane: lane.map((d) => ({ x: x[d], y: yc[d] })), above: gapAbove(r0), below: gapBelow[r1] + spread(gapSize[r1]) });
+    k++;
+  }
+  // Edges past the budget run down (or up) beside the level, on the side nearer to them.
+  const side = new Map();
+  let xmin = Infinity;
+  let xmax = -Infinity;
+  for (let i = 0; i < N; i++) {
+    xmin = Math.min(xmin, x[i] - w[i] / 2);
+    xmax = Math.max(xmax, x[i] + w[i] / 2);
+  }
+  for (const [u, v, key] of outer) {
+    side.set(key, { right: x[u] + x[v] >= xmin + xmax, above: gapAbove(rk[v]), below: gapBelow[rk[u]] + spread(gapSize[rk[u]]) });
+    k++;
+  }
+  return { pos, dummies, back: lanes, side };
 }
