@@ -75,10 +75,15 @@ def solution_cell_source(exercise_id: str, names: list[str]) -> str:
     """Runnable source: the solution as written in its module, then the checked names bound to it."""
     solution = selfcheck.lookup(exercise_id).solution
     module = sys.modules[solution.__module__]
-    used = sorted(n for n in _global_names(solution.__code__)
+    names_used = _global_names(solution.__code__)
+    used = sorted(n for n in names_used
                   if n in vars(module) and not isinstance(vars(module)[n], types.ModuleType))
+    # Modules the solution names (np, tf, ...): imported, so the key runs on its own.
+    modules = sorted((n, vars(module)[n].__name__) for n in names_used
+                     if isinstance(vars(module).get(n), types.ModuleType))
     lines = [f"# Answer key for {exercise_id}: the reference solution in "
              f"sidebyside/exercises/{module.__name__.rsplit('.', 1)[-1]}.py"]
+    lines += [f"import {full}" if full == n else f"import {full} as {n}" for n, full in modules]
     if used:
         lines.append(f"from {module.__name__} import {', '.join(used)}")
     target = "(" + ", ".join(names) + ("," if len(names) == 1 else "") + ")"
