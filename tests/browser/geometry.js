@@ -1,6 +1,6 @@
 // Geometry checks on a drawn GraphView, run in the page by tests/test_browser.py and
 // tests/test_widget_bundle.py: page.evaluate(this file's text), then gvEdgeCrossings(root) and
-// gvTextSizes(root).
+// gvTextSizes(root). tests/layout/layout_check.mjs loads it in node for gvSegmentCrossesRect.
 (() => {
   const translate = (el) => {
     const m = /translate\(([-\d.e]+)[ ,]+([-\d.e]+)\)/.exec(el.getAttribute("transform") || "");
@@ -41,8 +41,10 @@
     }
     return t1 - t0 > 1e-6;
   };
+  globalThis.gvSegmentCrossesRect = crosses;
 
   /** Edges that pass through a node or group box other than their own ends and those ends' groups. */
+  if (typeof window === "undefined") return; // node: only the segment test above
   window.gvEdgeCrossings = (root, inset = 1.5) => {
     const nodes = new Map();
     for (const g of root.querySelectorAll(".gv-node")) {

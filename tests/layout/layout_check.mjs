@@ -20,23 +20,12 @@ import { layoutInput } from "../../widgets/js/src/request.js";
 const INSET = 1.5; // touching a border is fine: an edge must pass through the inside to count
 const HEAD_CHAR_W = 6.4; // index.js draws group labels truncated to their box at this width
 
-/** Does the segment p-q pass through the inside of rect r (shrunk by INSET)? Liang-Barsky. */
+// The same segment-through-rectangle test (Liang-Barsky) the browser tests run on drawn SVG.
+(0, eval)(readFileSync(new URL("../browser/geometry.js", import.meta.url), "utf8"));
+
+/** Does the segment p-q pass through the inside of rect r (shrunk by INSET)? */
 export function crosses(px, py, qx, qy, r) {
-  const x0 = r.x + INSET, y0 = r.y + INSET, x1 = r.x + r.w - INSET, y1 = r.y + r.h - INSET;
-  if (x1 <= x0 || y1 <= y0) return false;
-  let t0 = 0, t1 = 1;
-  const dx = qx - px, dy = qy - py;
-  for (const [pp, qq] of [[-dx, px - x0], [dx, x1 - px], [-dy, py - y0], [dy, y1 - py]]) {
-    if (pp === 0) {
-      if (qq <= 0) return false;
-    } else {
-      const t = qq / pp;
-      if (pp < 0) t0 = Math.max(t0, t);
-      else t1 = Math.min(t1, t);
-      if (t0 >= t1) return false;
-    }
-  }
-  return t1 - t0 > 1e-6;
+  return globalThis.gvSegmentCrossesRect([px, py], [qx, qy], r, INSET);
 }
 
 const overlap = (a, b, tol = 0.5) =>
