@@ -250,3 +250,65 @@ def test_html_export_shows_every_graph_as_a_picture_offline(browser, tmp_path, a
     finally:
         context.close()
     assert drawn >= graph_outputs(committed) >= 8
+
+
+# ---- "opening a notebook marks it unsaved" --------------------------------------------------------
+PLAIN_SLIDER = ["import ipywidgets", "ipywidgets.IntSlider(value=3, description='plain')"]
+ONE_GRAPH = ["from sidebyside.graph.samples import mlp_graph",
+             "from sidebyside.widget import GraphView",
+             "GraphView(mlp_graph(30), title='one graph')"]
+DIRTY = "() => window.jupyterapp.shell.currentWidget.context.model.dirty"
+SLIDER_DRAWN = """() => window.jupyterapp.shell.currentWidget.node
+    .querySelectorAll('.jp-OutputArea-output .widget-slider').length"""
+GRAPH_DRAWN = """() => { const r = window.jupyterapp.shell.currentWidget.node
+    .querySelector('.jp-OutputArea-output .gv-root');
+    return !!r && r.dataset.busy === '0' && r.querySelectorAll('.gv-node').length > 0; }"""
+
+
+def executed_notebook(lab, folder: Path, name: str, lines: list[str]) -> str:
+    """A one-cell notebook run by nbclient (as `make notebooks` runs ours, so its widget state is
+    saved) and trusted in the lab's trust database; returns its name."""
+    from sidebyside.notebooks import execute
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("\n".join(lines))])
+    path = folder / name
+    nbformat.write(nb, path)
+    execute(path)
+    assert widget_state_problems(nbformat.read(path, as_version=4)) == []
+    subprocess.run([sys.executable, "-m", "jupyter", "trust", str(path)], env=lab.env,
+                   check=True, capture_output=True, timeout=120)
+    return name
+
+
+def dirty_after_reopen(page, lab, path: str, drawn: str) -> bool:
+    """Open a saved notebook, wait for its widget to draw from saved state, then watch the
+    notebook's dirty flag for a while (whatever marks it dirty does so while restoring)."""
+    open_notebook(page, lab, path)
+    poll("the widget to draw from saved state", lambda: page.evaluate(drawn), 120)
+    page.wait_for_timeout(2000)  # a fixed window to observe a flag that must stay unset
+    return page.evaluate(DIRTY)
+
+
+def test_reopening_marks_dirty_because_of_ipywidgets_save_state_not_graphview(lab, page):
+    """JupyterLab marks a reopened notebook with saved widget state as unsaved. This is the
+    ipywidgets manager, not GraphView: with `saveState` on, its register_model() sets the
+    notebook's `dirty` flag for every model it restores, so a plain IntSlider notebook is dirty
+    too; with saveState off, both notebooks open clean, so GraphView's front end writes nothing
+    back to the notebook while it restores and draws."""
+    folder = lab.root / "dirty"
+    folder.mkdir(exist_ok=True)
+    try:
+        slider = executed_notebook(lab, folder, "plain_slider.ipynb", PLAIN_SLIDER)
+        graph = executed_notebook(lab, folder, "one_graph.ipynb", ONE_GRAPH)
+        seen = {}
+        for on in (True, False):
+            lab.save_state(on)
+            for name, drawn in ((slider, SLIDER_DRAWN), (graph, GRAPH_DRAWN)):
+                seen[(name, on)] = dirty_after_reopen(page, lab, "dirty/" + name, drawn)
+                page.evaluate("() => window.jupyterapp.commands.execute('application:close-all')")
+                lab.shutdown_kernels()
+    finally:
+        lab.save_state(True)  # back to the environment's setting for the other tests
+    assert seen == {("plain_slider.ipynb", True): True, ("one_graph.ipynb", True): True,
+                    ("plain_slider.ipynb", False): False, ("one_graph.ipynb", False): False}, seen
+    assert not [e for e in page.errors if "model not found" in e.lower()], page.errors
