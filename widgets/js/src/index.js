@@ -36,8 +36,12 @@ const DEVICE_PALETTE = ["#9ec5f0", "#f5c26b", "#8fd18f", "#f29e9e", "#d7a8e8", "
 const EDGE_LABEL_LIMIT = 150;
 const READABLE_ZOOM = 1.0; // node text is >= 10 px at this zoom
 const PRESENTER_ZOOM = 1.6; // ... and >= 16 px for a projector
-const SLICE_MS = 10; // drawing work per frame for big graphs, so the page keeps answering
-const CULL_ABOVE = 800; // visible nodes above which off-screen elements are hidden
+const SLICE_MS = 8; // drawing work per frame for big graphs, so the page keeps answering
+// Visible nodes above which off-screen elements are hidden. Measured (benchmarks/graph_render.py):
+// the first paint and layout of a few hundred new SVG nodes with their text took 60-100 ms in one
+// frame, the same with what is off screen hidden a few ms, so every view culls.
+const CULL_ABOVE = 0;
+const LIVE_SLICE_MS = 8; // live growth: placing and drawing per frame when a big batch arrives
 const PAD = 10;
 const HEAD = 22;
 let counter = 0;
@@ -161,6 +165,17 @@ class GraphViewUI {
       this.sizeStale = false;
     }
     return this.size;
+  }
+
+  /**
+   * Set the automatic canvas height and remember it: reading it back from the DOM right after
+   * drawing would force a layout of the whole page (measured: 280 ms with 2000 live nodes).
+   */
+  setCanvasHeight(h) {
+    this.canvas.style.height = h + "px";
+    this.autoHeight = h;
+    if (this.size && !this.sizeStale) this.size = { W: this.size.W, H: h };
+    else this.sizeStale = true;
   }
 
   /** Presenter / full-width classes and the canvas height (the `height` trait; 0 = automatic). */
@@ -320,7 +335,13 @@ class GraphViewUI {
   // ---- layout -------------------------------------------------------------------------------
   setBusy(delta) {
     this.busy += delta;
-    this.root.dataset.busy = String(this.busy);
+    this.showBusy();
+  }
+
+  /** data-busy counts layouts and a live catch-up still in progress (tests wait for "0"). */
+  showBusy() {
+    const n = this.busy + (this.catchingUp ? 1 : 0);
+    this.root.dataset.busy = String(n);
     this.root.classList.toggle("gv-busy", this.busy > 0);
   }
 
@@ -437,22 +458,37 @@ class GraphViewUI {
     this.applyZoom();
   }
 
-  /** Live growth: add what arrived since the last layout; nodes on screen never move. */
+  /**
+   * Live growth: add what arrived since the last layout; nodes on screen never move. A big batch
+   * is placed and drawn over several frames (LIVE_SLICE_MS each): its nodes first, in arrival
+   * order, then its edges, so the page keeps answering.
+   */
   catchUp() {
-    if (!this.vis || this.busy || this.tooLarge || !this.pos) return;
+    if (this.catchingUp) return; // a sliced catch-up is under way: it takes the new nodes too
+    this.catchUpSlice();
+  }
+
+  catchUpSlice() {
+    if (!this.vis || this.busy || this.tooLarge || !this.pos) return this.endCatchUp();
     if (!this.layers) {
+      this.endCatchUp();
       this.relayout({ open: true });
       return;
     }
     const t0 = performance.now();
     const state = this.state;
-    const ids = state.order.slice(this.seenNodes);
-    const es = state.edges.slice(this.seenEdges);
-    this.seenNodes = state.order.length;
-    this.seenEdges = state.edges.length;
+    const ids = [];
+    let n = this.seenNodes;
+    while (n < state.order.length && (ids.length % 32 || performance.now() - t0 < LIVE_SLICE_MS)) ids.push(state.order[n++]);
+    this.seenNodes = n;
+    const more = n < state.order.length;
+    // Edges once their nodes are all in (an edge to a node not yet shown would be dropped).
+    const es = more ? [] : state.edges.slice(this.seenEdges);
+    if (!more) this.seenEdges = state.edges.length;
     const fresh = extendVisible(state, this.collapsed, this.vis, ids, es);
     if (this.vis.nodes.size > this.maxNodes()) {
       this.tooLarge = true;
+      this.endCatchUp();
       this.draw(this.layoutSeq);
       this.finish(t0, 0, 0);
       return;
@@ -487,7 +523,24 @@ class GraphViewUI {
     // Follow the growth until the user pans or zooms by hand.
     if (wasEmpty) this.openView();
     else if (!this.userMoved && fresh.nodes.length) this.follow(this.pos.get(fresh.nodes[fresh.nodes.length - 1]));
+    if (more || state.edges.length > this.seenEdges) {
+      this.catchingUp = true;
+      this.showBusy();
+      const seq = this.layoutSeq;
+      yieldToPage().then(() => {
+        if (seq !== this.layoutSeq) return this.endCatchUp(); // a new layout covers the rest
+        this.catchUpSlice();
+      });
+      return;
+    }
+    this.endCatchUp();
     this.finish(t0, t0, 0);
+  }
+
+  endCatchUp() {
+    if (!this.catchingUp) return;
+    this.catchingUp = false;
+    this.showBusy();
   }
 
   /** Live growth with culling on: hide the new elements that are off screen (cost: the batch). */
@@ -497,7 +550,7 @@ class GraphViewUI {
       this.cull(); // the graph just grew past the limit: one full pass
       return;
     }
-    const r = this.viewRect();
+    const r = this.culledRect || this.viewRect();
     const off = (x0, y0, x1, y1) => x1 < r.x0 || x0 > r.x1 || y1 < r.y0 || y0 > r.y1;
     for (const id of fresh.nodes) {
       const g = this.nodeEls.get(id);
@@ -708,6 +761,7 @@ class GraphViewUI {
   clearScene() {
     this.scene.textContent = "";
     this.culledOnce = false;
+    this.culledRect = null;
     this.layers = null;
     this.nodeEls = new Map();
     this.boxEls = new Map();
@@ -805,8 +859,6 @@ class GraphViewUI {
       return;
     }
     const p = svg("path", { class: "gv-edge", d: geo.d, "marker-end": `url(#${this.viewId}-arrow)`, "data-source": e.source, "data-target": e.target }, layer);
-    const t = svg("title", {}, p);
-    t.textContent = info || e.source + " \u2192 " + e.target;
     const rec = { path: p, label: null, bbox: geo.bbox };
     if (withLabels && info) {
       rec.label = svg("text", { class: "gv-edge-label", x: geo.lx + 4, y: geo.ly + 3 }, layer);
@@ -982,20 +1034,29 @@ class GraphViewUI {
     this.cullPending = true;
     requestAnimationFrame(() => {
       this.cullPending = false;
+      // A full pass costs every element; skip it while the screen (plus a small margin) is still
+      // inside the rectangle of the last pass: all that can be seen is shown already. Live growth
+      // pans a little per batch, so most of its frames skip it.
+      const last = this.culledRect;
+      const r = this.viewRect(0.1);
+      if (last && r.x0 >= last.x0 && r.y0 >= last.y0 && r.x1 <= last.x1 && r.y1 <= last.y1) return;
       this.cull();
     });
   }
 
-  /** The scene rectangle on screen, with a margin of half a screen on every side. */
-  viewRect() {
+  /** The scene rectangle on screen, with a margin of `margin` screens on every side. */
+  viewRect(margin = 0.75) {
     const { W, H } = this.canvasSize();
     const { k, x, y } = this.zoom;
-    return { x0: (-x - W / 2) / k, y0: (-y - H / 2) / k, x1: (1.5 * W - x) / k, y1: (1.5 * H - y) / k };
+    const mx = margin * W;
+    const my = margin * H;
+    return { x0: (-x - mx) / k, y0: (-y - my) / k, x1: (W + mx - x) / k, y1: (H + my - y) / k };
   }
 
   cull() {
     const on = this.culling();
     const r = this.viewRect();
+    this.culledRect = on ? r : null;
     let shown = 0;
     const show = (el, x0, y0, x1, y1) => {
       const hide = on && (x1 < r.x0 || x0 > r.x1 || y1 < r.y0 || y0 > r.y1);
@@ -1052,9 +1113,7 @@ class GraphViewUI {
     if (auto) {
       const want = Math.round((b.y1 - b.y0) * Math.max(kRead, Math.min(1.25, this.fitZoom())) + 24);
       const h = Math.max(160, Math.min(this.maxHeight(480), want));
-      this.canvas.style.height = h + "px";
-      this.autoHeight = h;
-      this.sizeStale = true;
+      this.setCanvasHeight(h);
     }
     const { W, H } = this.canvasSize();
     if (this.fitZoom() >= kRead) {
@@ -1092,11 +1151,7 @@ class GraphViewUI {
     if (!b || this.model.get("height") > 0 || this.userHeight !== undefined) return;
     const want = Math.round((b.y1 - b.y0) * this.zoom.k + 24);
     const h = Math.min(this.maxHeight(480), want);
-    if (h > this.canvasSize().H + 2) {
-      this.canvas.style.height = h + "px";
-      this.autoHeight = h;
-      this.sizeStale = true;
-    }
+    if (h > this.canvasSize().H + 2) this.setCanvasHeight(h);
   }
 
   /** Keep a newly placed live node in view: zoom out while that stays readable, else pan. */
