@@ -42,6 +42,7 @@ const SLICE_MS = 8; // drawing work per frame for big graphs, so the page keeps 
 // frame, the same with what is off screen hidden a few ms, so every view culls.
 const CULL_ABOVE = 0;
 const LIVE_SLICE_MS = 8; // live growth: placing and drawing per frame when a big batch arrives
+const LIVE_CHUNK = 32; // ... in chunks of this many nodes
 const PAD = 10;
 const HEAD = 22;
 let counter = 0;
@@ -477,53 +478,40 @@ class GraphViewUI {
     }
     const t0 = performance.now();
     const state = this.state;
-    const ids = [];
-    let n = this.seenNodes;
-    while (n < state.order.length && (ids.length % 32 || performance.now() - t0 < LIVE_SLICE_MS)) ids.push(state.order[n++]);
-    this.seenNodes = n;
-    const more = n < state.order.length;
-    // Edges once their nodes are all in (an edge to a node not yet shown would be dropped).
-    const es = more ? [] : state.edges.slice(this.seenEdges);
-    if (!more) this.seenEdges = state.edges.length;
-    const fresh = extendVisible(state, this.collapsed, this.vis, ids, es);
-    if (this.vis.nodes.size > this.maxNodes()) {
-      this.tooLarge = true;
-      this.endCatchUp();
-      this.draw(this.layoutSeq);
-      this.finish(t0, 0, 0);
-      return;
-    }
+    if (!this.catchingUp) this.pendingEdges = [];
+    for (let i = this.seenEdges; i < state.edges.length; i++) this.pendingEdges.push(state.edges[i]);
+    this.seenEdges = state.edges.length;
     if (!this.placer) this.placer = new Placer(this.pos);
-    const inputs = new Map();
-    for (const key of fresh.edges) {
-      const e = this.vis.edges.get(key);
-      if (!inputs.has(e.target)) inputs.set(e.target, []);
-      inputs.get(e.target).push(e.source);
-    }
     const wasEmpty = this.nodeEls.size === 0;
-    for (const id of fresh.nodes) {
-      const v = this.vis.nodes.get(id);
-      v.size = nodeSize(v);
-      const ins = (inputs.get(id) || []).map((s) => this.pos.get(s)).filter(Boolean);
-      const p = this.placer.place(v.size, ins);
-      this.pos.set(id, p);
-      this.growBounds(p.x - p.w / 2, p.y - p.h / 2, p.x + p.w / 2, p.y + p.h / 2);
-      this.drawNode(v, this.layers.nodes);
-      this.growBoxes(v, p);
-    }
-    for (const key of fresh.edges) this.drawEdge(this.vis.edges.get(key), this.layers.edges, this.vis.edges.size <= EDGE_LABEL_LIMIT);
-    this.cullNew(fresh);
-    // Counted member totals of collapsed groups changed: refresh their subtitles.
-    for (const id of ids) {
-      const r = this.vis.rep.get(id);
-      if (r && r !== id && !fresh.nodes.includes(r)) this.refreshSub(r);
-    }
+    let last = null;
+    do {
+      const ids = state.order.slice(this.seenNodes, this.seenNodes + LIVE_CHUNK);
+      this.seenNodes += ids.length;
+      const more = this.seenNodes < state.order.length;
+      const fresh = extendVisible(state, this.collapsed, this.vis, ids, []);
+      // Edges whose two ends are in (so a node is placed below its inputs); the rest wait for
+      // the nodes still to come, and all go in with the last nodes.
+      const ready = [];
+      const waiting = [];
+      for (const e of this.pendingEdges) (!more || (this.vis.rep.has(e.source) && this.vis.rep.has(e.target)) ? ready : waiting).push(e);
+      this.pendingEdges = waiting;
+      fresh.edges = extendVisible(state, this.collapsed, this.vis, [], ready).edges;
+      if (this.vis.nodes.size > this.maxNodes()) {
+        this.tooLarge = true;
+        this.endCatchUp();
+        this.draw(this.layoutSeq);
+        this.finish(t0, 0, 0);
+        return;
+      }
+      this.placeAndDraw(fresh, ids);
+      if (fresh.nodes.length) last = fresh.nodes[fresh.nodes.length - 1];
+    } while (this.seenNodes < state.order.length && performance.now() - t0 < LIVE_SLICE_MS);
     this.updateHeader();
     if (this.messageEl.style.display === "block" && this.vis.nodes.size) this.messageEl.style.display = "none";
     // Follow the growth until the user pans or zooms by hand.
     if (wasEmpty) this.openView();
-    else if (!this.userMoved && fresh.nodes.length) this.follow(this.pos.get(fresh.nodes[fresh.nodes.length - 1]));
-    if (more || state.edges.length > this.seenEdges) {
+    else if (!this.userMoved && last) this.follow(this.pos.get(last));
+    if (this.seenNodes < state.order.length || this.pendingEdges.length) {
       this.catchingUp = true;
       this.showBusy();
       const seq = this.layoutSeq;
@@ -537,7 +525,36 @@ class GraphViewUI {
     this.finish(t0, t0, 0);
   }
 
+  /** Live growth: place new nodes below their inputs and draw them with their edges. */
+  placeAndDraw(fresh, ids) {
+    const inputs = new Map();
+    for (const key of fresh.edges) {
+      const e = this.vis.edges.get(key);
+      if (!inputs.has(e.target)) inputs.set(e.target, []);
+      inputs.get(e.target).push(e.source);
+    }
+    for (const id of fresh.nodes) {
+      const v = this.vis.nodes.get(id);
+      v.size = nodeSize(v);
+      const ins = (inputs.get(id) || []).map((s) => this.pos.get(s)).filter(Boolean);
+      const p = this.placer.place(v.size, ins);
+      this.pos.set(id, p);
+      this.growBounds(p.x - p.w / 2, p.y - p.h / 2, p.x + p.w / 2, p.y + p.h / 2);
+      this.drawNode(v, this.layers.nodes);
+      this.growBoxes(v, p);
+    }
+    for (const key of fresh.edges) this.drawEdge(this.vis.edges.get(key), this.layers.edges, this.vis.edges.size <= EDGE_LABEL_LIMIT);
+    this.cullNew(fresh);
+    // Counted member totals of collapsed groups changed: refresh their subtitles.
+    const freshSet = fresh.nodes.length ? new Set(fresh.nodes) : null;
+    for (const id of ids) {
+      const r = this.vis.rep.get(id);
+      if (r && r !== id && !(freshSet && freshSet.has(r))) this.refreshSub(r);
+    }
+  }
+
   endCatchUp() {
+    this.pendingEdges = [];
     if (!this.catchingUp) return;
     this.catchingUp = false;
     this.showBusy();
