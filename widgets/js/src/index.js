@@ -862,11 +862,14 @@ class GraphViewUI {
   }
 
   drawEdge(e, layer, withLabels) {
+    const old = this.edgeEls.get(e.key);
+    // Unchanged by a re-layout (an expand moves only part of the scene): nothing to redo.
+    if (old && this.sameGeometry(old, e)) return;
     const geo = this.edgePath(e);
     if (!geo) return;
     const info = edgeInfo(e.edge);
-    const old = this.edgeEls.get(e.key);
     if (old) {
+      this.keepGeometry(old, e);
       old.bbox = geo.bbox;
       old.path.setAttribute("d", geo.d);
       if (old.label) {
@@ -877,6 +880,7 @@ class GraphViewUI {
     }
     const p = svg("path", { class: "gv-edge", d: geo.d, "marker-end": `url(#${this.viewId}-arrow)`, "data-source": e.source, "data-target": e.target }, layer);
     const rec = { path: p, label: null, bbox: geo.bbox };
+    this.keepGeometry(rec, e);
     if (withLabels && info) {
       rec.label = svg("text", { class: "gv-edge-label", x: geo.lx + 4, y: geo.ly + 3 }, layer);
       rec.label.textContent = e.edge.shape ? fmtShape(e.edge.shape) : info;
@@ -886,6 +890,30 @@ class GraphViewUI {
     if (rec.label) this.hideIfOff(rec.label, ...geo.bbox);
   }
 
+  /** What an edge's path was drawn from: its route, or its two end boxes when it has none. */
+  keepGeometry(rec, e) {
+    const pts = this.routes.get(e.key);
+    const a = this.pos.get(e.source);
+    const b = this.pos.get(e.target);
+    rec.geo = pts && pts.length >= 4 ? Array.from(pts) : a && b ? [a.x, a.y, a.h, b.x, b.y, b.h] : null;
+  }
+
+  sameGeometry(rec, e) {
+    const was = rec.geo;
+    if (!was) return false;
+    const pts = this.routes.get(e.key);
+    let now = pts;
+    if (!(pts && pts.length >= 4)) {
+      const a = this.pos.get(e.source);
+      const b = this.pos.get(e.target);
+      if (!a || !b) return false;
+      now = [a.x, a.y, a.h, b.x, b.y, b.h];
+    }
+    if (now.length !== was.length) return false;
+    for (let i = 0; i < now.length; i++) if (now[i] !== was[i]) return false;
+    return true;
+  }
+
   drawNode(v, layer) {
     const p = this.pos.get(v.id);
     if (!p) return;
@@ -893,7 +921,8 @@ class GraphViewUI {
     const sig = `${p.w}x${p.h}|${nodeLabel(v)}|${nodeSub(v)}`;
     const old = this.nodeEls.get(v.id);
     if (old && old.gvSig === sig) {
-      old.setAttribute("transform", transform);
+      if (old.gvTransform !== transform) old.setAttribute("transform", transform);
+      old.gvTransform = transform;
       if (this.homes && this.homes.has(v.id)) old.setAttribute("data-box", this.homes.get(v.id));
       return;
     }
@@ -904,6 +933,7 @@ class GraphViewUI {
     if (this.homes && this.homes.has(v.id)) attrs["data-box"] = this.homes.get(v.id);
     const g = svg("g", attrs, layer);
     g.gvSig = sig;
+    g.gvTransform = transform;
     if (v.family) svg("rect", { class: "gv-stack", x: 4, y: -4, width: p.w, height: p.h, rx: 8 }, g);
     svg("rect", { class: "gv-box", width: p.w, height: p.h, rx: v.kind === "group" ? 8 : 4, fill: this.color(v) }, g);
     const t1 = svg("text", { class: "gv-label", x: p.w / 2, y: 16 }, g);
