@@ -3,6 +3,7 @@
     with JupyterLab(root, home) as lab:         # root: the files it serves; home: its private state
         lab.url("labs/02_x.ipynb")                # the page to open in chromium
         lab.api("/api/sessions")                  # REST, with the token
+        lab.save_state(False)                     # the ipywidgets manager's saveState setting
 
 The server runs from this virtualenv with the environment's own JupyterLab settings (the
 `overrides.d` file the package installs: saveState on, news off), so a test sees what a learner sees.
@@ -24,6 +25,7 @@ from pathlib import Path
 from test_browser import CHROMIUM, FLAGS, free_port, poll  # noqa: F401  (re-exported)
 
 TOKEN = "sidebyside-lifecycle-test"
+WIDGET_MANAGER = "@jupyter-widgets/jupyterlab-manager:plugin"
 
 
 class JupyterLab:
@@ -82,15 +84,22 @@ class JupyterLab:
                 self.proc.wait(10)
         self._log.close()
 
-    def api(self, path: str, method: str = "GET"):
-        req = urllib.request.Request(self.base + path, method=method,
-                                     headers={"Authorization": f"token {TOKEN}"})
+    def api(self, path: str, method: str = "GET", body=None):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.base + path, method=method, data=data,
+                                     headers={"Authorization": f"token {TOKEN}",
+                                              "Content-Type": "application/json"})
         with urllib.request.urlopen(req, timeout=20) as r:
             body = r.read()
         return json.loads(body) if body else None
 
     def url(self, notebook: str) -> str:
         return f"{self.base}/lab/tree/{notebook}?token={TOKEN}"
+
+    def save_state(self, on: bool) -> None:
+        """Set the ipywidgets manager's `saveState` user setting (read by pages loaded after)."""
+        self.api("/lab/api/settings/" + WIDGET_MANAGER, "PUT",
+                 {"raw": json.dumps({"saveState": on})})
 
     def shutdown_kernels(self) -> int:
         """Delete every session (and so its kernel); returns how many there were."""

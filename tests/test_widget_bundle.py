@@ -419,3 +419,130 @@ def test_big_graph_draws_in_slices_and_hides_what_is_off_screen(page):
     # Zoomed out to everything, everything is shown again.
     page.click(".gv-fit")
     page.wait_for_function("document.querySelector('.gv-root').dataset.shownNodes === '5000'")
+
+
+# ---- drawing over several frames ends complete -------------------------------------------------
+def grouped_doc(blocks, per_block, top=None, subs=0):
+    """A chain of blocks*per_block ops, each block a group (inside `top` if given, split into
+    `subs` sub-groups if > 0), with a skip edge every 7 nodes."""
+    groups = [{"id": top, "label": f"{top} (Model)", "parent": None}] if top else []
+    nodes, edges = [], []
+    for b in range(blocks):
+        gid = f"{top}/b{b}" if top else f"b{b}"
+        groups.append({"id": gid, "label": f"b{b} (Block)", "parent": top})
+        for j in range(subs):
+            groups.append({"id": f"{gid}/s{j}", "label": f"s{j} (Part)", "parent": gid})
+        for i in range(per_block):
+            k = len(nodes)
+            group = f"{gid}/s{i * subs // per_block}" if subs else gid
+            nodes.append({"id": f"n{k}", "op": "add", "label": f"add{k}", "kind": "op",
+                          "shape": [4], "group": group})
+            if k:
+                edges.append({"source": f"n{k - 1}", "target": f"n{k}", "shape": [4]})
+            if k >= 7 and k % 7 == 0:
+                edges.append({"source": f"n{k - 7}", "target": f"n{k}", "shape": [4]})
+    return {"name": "grouped", "nodes": nodes, "edges": edges, "groups": groups, "subgraphs": {}}
+
+
+def expected_view(d, collapsed=()):
+    """Visible node ids and edge pairs when the top-level groups in `collapsed` are collapsed."""
+    rep = {}
+    for n in d["nodes"]:
+        top = n["group"].split("/")[0] if n["group"] else None
+        rep[n["id"]] = f"group:{top}" if top in collapsed else n["id"]
+    pairs = {(rep[e["source"]], rep[e["target"]]) for e in d["edges"]}
+    return set(rep.values()), {p for p in pairs if p[0] != p[1]}
+
+
+DRAWN = """() => ({
+    nodes: [...document.querySelectorAll('.gv-node')].map(g => g.dataset.id),
+    edges: [...document.querySelectorAll('.gv-edge')].map(e => [e.dataset.source, e.dataset.target]),
+    boxes: [...document.querySelectorAll('.gv-group')].map(g => g.dataset.group),
+    busy: document.querySelector('.gv-root').dataset.busy })"""
+
+
+def assert_drawn_once(drawn, nodes, edges):
+    assert len(drawn["nodes"]) == len(set(drawn["nodes"])), "a node is drawn twice"
+    assert set(drawn["nodes"]) == nodes
+    pairs = [tuple(e) for e in drawn["edges"]]
+    assert len(pairs) == len(set(pairs)), "an edge is drawn twice"
+    assert set(pairs) == edges
+    assert len(drawn["boxes"]) == len(set(drawn["boxes"])), "a group box is drawn twice"
+
+
+def test_a_graph_drawn_over_many_frames_ends_complete(page):
+    d = grouped_doc(30, 100)
+    r = page.evaluate("([d]) => measure(() => renderDoc(d))", [d])
+    assert r["gap"] < r["ms"], r  # frames were painted while it was drawn: it took several slices
+    settle(page)
+    drawn = page.evaluate(DRAWN)
+    assert_drawn_once(drawn, *expected_view(d))
+    assert sorted(drawn["boxes"]) == sorted(g["id"] for g in d["groups"])
+
+
+def test_a_collapse_clicked_while_drawing_leaves_a_correct_view(page):
+    d = grouped_doc(30, 100)
+    state = page.evaluate("""async ([d]) => {
+        const done = renderDoc(d);
+        const root = () => document.querySelector('.gv-root');
+        // wait for the drawing to start: group boxes are drawn first, nodes follow
+        for (let i = 0; i < 600 && !document.querySelector(".gv-group-head[data-group='b5']"); i++)
+            await new Promise(r => requestAnimationFrame(r));
+        const head = document.querySelector(".gv-group-head[data-group='b5']");
+        const mid = {busy: root().dataset.busy, nodes: document.querySelectorAll('.gv-node').length};
+        head.dispatchEvent(new MouseEvent('click', {bubbles: true}));
+        await done;
+        return mid; }""", [d])
+    assert state["busy"] != "0" and state["nodes"] < 3000, state  # the click came mid-draw
+    settle(page)
+    drawn = page.evaluate(DRAWN)
+    assert page.evaluate("model.state.collapsed") == ["b5"]
+    assert_drawn_once(drawn, *expected_view(d, {"b5"}))
+    assert "b5" not in drawn["boxes"] and len(drawn["boxes"]) == 29
+
+
+def test_a_big_live_batch_is_drawn_over_frames_and_ends_complete(page):
+    d = grouped_doc(15, 100)
+    page.evaluate("([d]) => renderDoc(d)", [{**d, "nodes": [], "edges": []}])
+    first = page.evaluate("""([n, e, g]) => { model.emit('msg:custom', {type: 'append', epoch: 1,
+            batches: [{seq: 1, nodes: n, edges: e, groups: g}]});
+        return document.querySelectorAll('.gv-node').length; }""",
+                          [d["nodes"], d["edges"], d["groups"]])
+    assert 0 < first < 1500, first  # the handler drew a first slice and left the rest for later
+    settle(page)
+    drawn = page.evaluate(DRAWN)
+    assert drawn["busy"] == "0"
+    assert_drawn_once(drawn, *expected_view(d))
+    # Positions of the first nodes stay where the first slice put them when more arrives.
+    before = positions(page)
+    page.evaluate("""() => model.emit('msg:custom', {type: 'append', epoch: 1, batches: [
+        {seq: 2, nodes: [{id: 'late', op: 'mul', kind: 'op'}],
+         edges: [{source: 'n1499', target: 'late'}], groups: []}]})""")
+    after = positions(page)
+    assert {k: after[k] for k in before} == before and "late" in after
+
+
+def test_every_group_of_a_10k_graph_opens(page):
+    """10,000 nodes: one model group, 100 blocks of 100 nodes in 4 parts each. It opens collapsed;
+    the model expands into its blocks (collapsed, they are big), and blocks first, in the middle
+    and last expand into their parts, each click answered with a drawn view."""
+    d = grouped_doc(100, 100, top="m", subs=4)
+    assert len(d["nodes"]) == 10_000
+    r = page.evaluate("([d]) => renderDoc(d, {collapsed: ['m']})", [d])
+    assert r["drawn"] == 1
+    click = """async ([sel, gid]) => { const el = document.querySelector(sel);
+        await act(() => el.dispatchEvent(new MouseEvent('click', {bubbles: true})));
+        return {open: !!document.querySelector(`.gv-group[data-group="${gid}"]`),
+                nodes: [...document.querySelectorAll('.gv-node')].map(g => g.dataset.id)}; }"""
+    top = page.evaluate(click, [".gv-node[data-id='group:m']", "m"])
+    assert top["open"] and len(top["nodes"]) == 100
+    assert set(top["nodes"]) == {f"group:m/b{b}" for b in range(100)}
+    for b in (0, 57, 99):
+        gid = f"m/b{b}"
+        opened = page.evaluate(click, [f".gv-node[data-id='group:{gid}']", gid])
+        assert opened["open"], gid
+        members = {f"n{b * 100 + i}" for i in range(100)}
+        assert members <= set(opened["nodes"]), gid  # its parts are open: every op is drawn
+        assert len(opened["nodes"]) == len(set(opened["nodes"]))
+    settle(page)
+    assert page.evaluate("document.querySelector('.gv-message').style.display") != "block"

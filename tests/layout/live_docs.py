@@ -6,7 +6,8 @@ Read by live_check.mjs.
 
 Recorded: a ResNet-18 forward and backward pass (record_torch, grouped by module) and a Keras
 MobileNetV2 training step (record_tf, grouped by layer), in the batches the recorders send (every
-0.1 s) and the view passes on at once (append_interval 0).
+0.005 s, so that even a fast machine gives many batches) and the view passes on at once
+(append_interval 0).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def recordings():
     model, x = rm.resnet18_torch()
     view = GraphView()
     view.append_interval = 0
-    with record_torch(view, module=model):
+    with record_torch(view, module=model, interval=0.005):
         model(x).sum().backward()
     yield "resnet18-record-torch", recording(view)
 
@@ -43,7 +44,7 @@ def recordings():
     mnet, img = rm.mobilenetv2_keras()
     view = GraphView()
     view.append_interval = 0
-    with record_tf(view, max_nodes=20000):
+    with record_tf(view, max_nodes=20000, interval=0.005):
         with tf.GradientTape() as tape:
             loss = tf.reduce_mean(mnet(img, training=True))
         tape.gradient(loss, mnet.trainable_variables)
