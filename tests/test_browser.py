@@ -262,7 +262,7 @@ def check_view(page, root, name: str, min_px: float = 10.0) -> dict:
     assert sizes and min(sizes.values()) >= min_px, f"{name}: text too small on screen: {sizes}"
     # The top node by its place in the scene (off-screen nodes are hidden, so their on-screen box
     # says nothing), then whether it is shown and on screen.
-    start = root.evaluate("""r => { const c = r.querySelector('.gv-canvas').getBoundingClientRect();
+    start = root.evaluate(r"""r => { const c = r.querySelector('.gv-canvas').getBoundingClientRect();
         const sceneY = (n) => {
             const m = /translate\(([-\d.e]+)[ ,]+([-\d.e]+)\)/.exec(n.getAttribute('transform') || '');
             return m ? parseFloat(m[2]) : 0; };
