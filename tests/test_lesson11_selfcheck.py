@@ -4,25 +4,16 @@ only in a module file as in test_selfchecks."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
-jupyter_client = pytest.importorskip("jupyter_client")
+pytest.importorskip("jupyter_client")
+from kernels import python_kernel  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def kernel():
-    km = jupyter_client.KernelManager(kernel_name="python3")
-    km.start_kernel(env={**os.environ, "PYTEST_CURRENT_TEST": "", "KERAS_BACKEND": "tensorflow"})
-    kc = km.client()
-    kc.start_channels()
-    try:
-        kc.wait_for_ready(timeout=120)
+    with python_kernel(KERAS_BACKEND="tensorflow") as kc:
         yield kc
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
 
 
 def run(kc, code: str) -> str:

@@ -7,27 +7,18 @@ an unrun cell; the test "edits" the answer cell simply by not running it again.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
-jupyter_client = pytest.importorskip("jupyter_client")
+pytest.importorskip("jupyter_client")
+from kernels import python_kernel  # noqa: E402
 
 STALE = "Same answer as your previous check"
 
 
 @pytest.fixture
 def kernel():
-    km = jupyter_client.KernelManager(kernel_name="python3")
-    km.start_kernel(env={**os.environ, "PYTEST_CURRENT_TEST": ""})
-    kc = km.client()
-    kc.start_channels()
-    try:
-        kc.wait_for_ready(timeout=120)
+    with python_kernel() as kc:
         yield kc
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
 
 
 def run(kc, code: str) -> str:
