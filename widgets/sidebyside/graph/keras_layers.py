@@ -65,8 +65,9 @@ def _is_layer(v) -> bool:
     return not isinstance(v, type) and hasattr(v, "_flatten_layers") and hasattr(v, "name")
 
 
-def layer_types(roots) -> dict[str, str]:
-    """Layer name -> class name for every Keras layer inside the given objects (models, layers)."""
+def layer_types(roots) -> LayerTypes:
+    """Layer name -> class name for every Keras layer inside the given objects (models, layers),
+    with the numbered blocks their names imply."""
     out = LayerTypes()
     for root in roots:
         if not _is_layer(root):
