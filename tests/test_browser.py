@@ -199,10 +199,20 @@ def test_graph_draws_grows_and_answers_clicks_in_jupyterlab(lab):
             counts = []
 
             def recorded():
+                # Finished first: once the cell has printed, its display is updated with the
+                # settled graph and picture, and JupyterLab draws the widget anew; a reading
+                # then is not live growth.
+                if "recorded 31" in page.inner_text(".jp-Notebook"):
+                    return True
                 counts.append(page.locator(".gv-root .gv-node").count())
-                return "recorded 31" in page.inner_text(".jp-Notebook")
+                return False
 
             poll("the recording cell to finish", recorded, 180, every=0.1)
+            page.wait_for_function(
+                """() => { const r = document.querySelector('.gv-root');
+                    return r && r.dataset.busy === '0' && Number(r.dataset.drawn || 0) > 0
+                        && r.querySelectorAll('.gv-node').length > 0; }""",
+                timeout=60_000, polling=100)
             counts.append(page.locator(".gv-root .gv-node").count())
             steps = sorted(set(counts))
             assert counts[-1] == 31, counts
