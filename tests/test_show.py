@@ -37,3 +37,21 @@ def test_scalars_and_integers(frameworks):
 def test_show_prints_one_line_per_name(capsys):
     show(z=11.0, grad=np.array([4.0, 3.0]))
     assert capsys.readouterr().out == "z = 11.0\ngrad = [4., 3.]\n"
+
+
+def test_show_stays_the_function_after_its_module_is_imported():
+    """`from sidebyside import show` in a later cell, after show() ran or an exercise imported the
+    module sidebyside.show, once gave the module ("'module' object is not callable")."""
+    import subprocess
+    import sys
+
+    code = (
+        "from sidebyside import show\n"
+        "show(a=1.0)\n"
+        "import sidebyside.exercises.course16\n"  # imports the module sidebyside.show
+        "from sidebyside import show as again\n"
+        "again(b=2.0)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "a = 1.0\nb = 2.0\n"

@@ -6,19 +6,18 @@ notebook course. Importing this package imports neither framework; `setup()` doe
 
 __version__ = "0.1.0"
 
+# Imported now, not on first call: the function `show` shares its name with the module
+# `sidebyside.show`, and the first import of that module (by show() or any exercise) would otherwise
+# rebind `sidebyside.show` to the module, so a later `from sidebyside import show` got a module
+# ("'module' object is not callable"). The module needs only NumPy.
+from sidebyside.show import show  # noqa: E402
+
 
 def setup(*args, **kwargs):
     """The first cell of every notebook. See `sidebyside.kernel.setup`."""
     from sidebyside.kernel import setup as _setup
 
     return _setup(*args, **kwargs)
-
-
-def show(**values):
-    """Print values from any framework identically. See `sidebyside.show.show`."""
-    from sidebyside.show import show as _show
-
-    return _show(**values)
 
 
 def check(*args, **kwargs):
