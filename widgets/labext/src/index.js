@@ -221,6 +221,9 @@ const plugin = {
   description: 'Saving a reopened notebook keeps its widget state; reopening does not mark it unsaved.',
   autoStart: true,
   activate: app => {
+    if (!app.docRegistry) {
+      return; // a front end without documents (RISE's slide page): nothing to keep
+    }
     app.docRegistry.addWidgetExtension('Notebook', {
       createNew: (panel, context) => watch(context)
     });
