@@ -31,7 +31,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from labserver import CHROMIUM, FLAGS, JupyterLab, poll
+from labserver import CHROMIUM, JupyterLab, chromium, collect_errors, poll
 from sidebyside.jupyter_env import lab_settings_path, labextension_path
 from sidebyside.notebooks import ROOT, WIDGET_VIEW, widget_state_problems
 
@@ -113,22 +113,14 @@ def lab(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
 def page(browser):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.errors = []
-    page.on("pageerror", lambda e: page.errors.append(f"pageerror: {e}"))
-    page.on("console", lambda m: page.errors.append(f"console.error: {m.text}")
-            if m.type == "error" else None)
+    page.errors = collect_errors(page)
     yield page
     page.close()
 
