@@ -11,9 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
+
+import pytest
 
 from sidebyside import jupyter_env
 from sidebyside.jupyter_env import (
@@ -54,8 +57,6 @@ def test_committed_build_comes_from_the_current_source():
 
 def test_the_hash_changes_with_any_source_byte(tmp_path, monkeypatch):
     """The staleness check can fail: one changed byte, or a new file, changes the hash."""
-    import shutil
-
     copy = tmp_path / "labext"
     shutil.copytree(SOURCE, copy, ignore=shutil.ignore_patterns("node_modules"))
     monkeypatch.setattr(sys.modules[__name__], "SOURCE", copy)
@@ -118,3 +119,71 @@ def test_this_environments_jupyterlab_lists_it_enabled_and_ok():
     line = next((ln for ln in text.splitlines() if NAME in ln), None)
     assert line is not None, f"{NAME} not listed (run `make setup`):\n{text}"
     assert "enabled" in line and "OK" in line, line
+
+
+# ---- the plugin's decisions, run by node on its source (no browser) ------------------------------
+NODE_CHECKS = r"""
+import assert from 'node:assert/strict';
+import { referencedIds, withReferencedModels, sameJSON, kernelSpeaksToWidgets } from './index.mjs';
+
+const ref = id => 'IPY_MODEL_' + id;
+const model = (name, state) => ({ model_name: name, model_module: '@jupyter-widgets/controls',
+                                  model_module_version: '2.0.0', state });
+// What the notebook was opened with: a slider (layout, style), an Output widget showing a button
+// (referenced by a nested widget-view output, not by IPY_MODEL_), and a model no output shows.
+const opened = new Map(Object.entries({
+  slider: model('IntSliderModel', { value: 3, layout: ref('lay'), style: ref('sty') }),
+  lay: model('LayoutModel', {}), sty: model('SliderStyleModel', {}),
+  out: model('OutputModel', { outputs: [{ output_type: 'display_data', data: {
+    'application/vnd.jupyter.widget-view+json': { model_id: 'button', version_major: 2 } } }] }),
+  button: model('ButtonModel', { layout: ref('lay2') }), lay2: model('LayoutModel', {}),
+  orphan: model('IntSliderModel', { value: 9 }),
+}));
+
+// The manager wrote nothing (no live comm): everything the outputs reach comes back, no orphan.
+const kept = withReferencedModels({}, ['slider', 'out'], opened);
+assert.deepEqual(Object.keys(kept).sort(), ['button', 'lay', 'lay2', 'out', 'slider', 'sty']);
+assert.equal(kept.slider, opened.get('slider'));
+
+// A live model the manager wrote stays as written (newer), and its references are followed.
+const live = { slider: model('IntSliderModel', { value: 7, layout: ref('lay'), style: ref('sty') }) };
+const merged = withReferencedModels(live, ['slider'], opened);
+assert.equal(merged.slider.state.value, 7);
+assert.deepEqual(Object.keys(merged).sort(), ['lay', 'slider', 'sty']);
+
+// Nothing missing: nothing to write. An id nobody remembers is skipped, not invented.
+assert.equal(withReferencedModels({ ...kept }, ['slider', 'out'], opened), null);
+assert.equal(withReferencedModels({}, ['never-saved'], opened), null);
+
+// Reference cycles end.
+const cyc = new Map([['a', model('BoxModel', { children: [ref('b')] })],
+                     ['b', model('BoxModel', { children: [ref('a')] })]]);
+assert.deepEqual(Object.keys(withReferencedModels({}, ['a'], cyc)).sort(), ['a', 'b']);
+assert.deepEqual(referencedIds({ x: [ref('p'), 'IPY_MODELX', { y: ref('q') }] }).sort(), ['p', 'q']);
+
+assert.ok(sameJSON({ a: [1, { b: null }], c: 'x' }, { c: 'x', a: [1, { b: null }] }));
+assert.ok(!sameJSON({ a: [1, 2] }, { a: [2, 1] }));
+assert.ok(!sameJSON({ a: 1 }, { a: 1, b: undefined }));
+assert.ok(!sameJSON([], {}));
+
+const msg = (type, data) => ({ header: { msg_type: type }, content: { data } });
+assert.ok(kernelSpeaksToWidgets(msg('comm_open', {})));
+assert.ok(kernelSpeaksToWidgets(msg('comm_msg', { method: 'update', state: { value: 4 } })));
+assert.ok(kernelSpeaksToWidgets(msg('comm_msg', { method: 'update_states', states: { s: {} } })));
+assert.ok(!kernelSpeaksToWidgets(msg('comm_msg', { method: 'update_states', states: {} })));
+assert.ok(!kernelSpeaksToWidgets(msg('comm_close', {})));
+assert.ok(!kernelSpeaksToWidgets(msg('stream', {})));
+console.log('ok');
+"""
+
+
+def test_the_plugin_keeps_what_outputs_reach_and_nothing_else(tmp_path):
+    node = shutil.which("node")
+    if not node:
+        pytest.skip("node is not installed: the plugin's source cannot be run outside a browser")
+    shutil.copy(SOURCE / "src" / "index.js", tmp_path / "index.mjs")  # an ES module, no imports
+    (tmp_path / "checks.mjs").write_text(NODE_CHECKS)
+    run = subprocess.run([node, "checks.mjs"], cwd=tmp_path, capture_output=True, text=True,
+                         timeout=60)
+    assert run.returncode == 0 and run.stdout.strip() == "ok", run.stdout + run.stderr
+
