@@ -32,7 +32,7 @@ import nbformat
 import pytest
 
 from labserver import CHROMIUM, JupyterLab, chromium, collect_errors, poll
-from sidebyside.jupyter_env import lab_settings_path, labextension_path
+from sidebyside.jupyter_env import lab_settings_path, problems
 from sidebyside.notebooks import ROOT, WIDGET_VIEW, widget_state_problems
 
 RUN_ALL = ("labs/02_dynamic_vs_static.ipynb", "labs/00_graph_widgets_tour.ipynb")
@@ -93,8 +93,8 @@ def artifacts(tmp_path_factory, request):
 def lab(tmp_path_factory):
     assert lab_settings_path().exists(), (
         f"{lab_settings_path()} is missing: run `make setup` (sidebyside jupyter-setup)")
-    assert (labextension_path() / "package.json").exists(), (
-        f"{labextension_path()} is missing: run `make setup` (sidebyside jupyter-setup)")
+    stale = [p for p in problems() if "sidebyside-lab" in p]  # the lab extension, as built
+    assert not stale, f"{stale}: run `make setup` (sidebyside jupyter-setup)"
     root = tmp_path_factory.mktemp("root")
     (root / "labs").mkdir()
     (root / "run" / "labs").mkdir(parents=True)
