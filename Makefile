@@ -13,7 +13,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 NB ?= course labs graded/source
 JOBS ?= 2
 
-.PHONY: lab test setup system-deps notebooks lint bench doctor js clean hub hub-deps hub-grade
+.PHONY: lab test setup system-deps notebooks lint bench doctor js labext clean hub hub-deps hub-grade
 
 # jupyter-setup: JupyterLab saves widget state and shows no news; the course's notebooks are trusted,
 # so their graphs draw from saved state (sidebyside/jupyter_env.py).
@@ -35,14 +35,17 @@ test: $(STAMP) system-deps hub-deps
 
 setup: $(STAMP)
 
-# The virtual environment, rebuilt when the pins change. torch==2.13.0 resolves to the CPU wheel.
-$(STAMP): pyproject.toml
+# The virtual environment, rebuilt when the pins change (or the lab extension's build, which
+# jupyter-setup installs). torch==2.13.0 resolves to the CPU wheel.
+$(STAMP): pyproject.toml widgets/sidebyside/labextension/package.json
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test,hub]'
-# jupyter-setup: widget state saved, no news pop-up, graph pictures in HTML export, and nbgrader's
-# toolbar "Validate" button (it says "Success!" on lessons that grade nothing) off.
+# jupyter-setup: widget state saved (and kept when a reopened notebook is saved: the lab extension
+# sidebyside-lab, which an editable install does not put in place), no news pop-up, graph pictures
+# in HTML export, and nbgrader's toolbar "Validate" button (it says "Success!" on lessons that grade
+# nothing) off.
 	$(BIN)/sidebyside jupyter-setup --no-trust
 	touch $(STAMP)
 
@@ -85,6 +88,12 @@ bench: $(STAMP)
 # Rebuild the graph widget's bundle (committed in widgets/sidebyside/static/) from widgets/js/src.
 js:
 	cd widgets/js && npm ci --no-audit --no-fund && npm run build
+
+# Rebuild the lab extension sidebyside-lab (committed in widgets/sidebyside/labextension/, with a
+# hash of its sources that tests/test_labext.py checks) from widgets/labext, and install it here.
+labext: $(STAMP)
+	cd widgets/labext && npm ci --no-audit --no-fund && PYTHON=$(CURDIR)/$(BIN)/python npm run build
+	$(BIN)/sidebyside jupyter-setup --no-trust
 
 doctor: $(STAMP)
 	$(BIN)/sidebyside doctor

@@ -1,36 +1,96 @@
-"""A real JupyterLab for browser tests: started on 127.0.0.1 in a temporary folder, stopped after.
+"""The one JupyterLab launcher for browser tests, and the chromium they drive.
 
     with JupyterLab(root, home) as lab:         # root: the files it serves; home: its private state
         lab.url("labs/02_x.ipynb")                # the page to open in chromium
         lab.api("/api/sessions")                  # REST, with the token
         lab.save_state(False)                     # the ipywidgets manager's saveState setting
+        lab.shutdown_kernels()                    # end every session (and its kernel)
 
-The server runs from this virtualenv with the environment's own JupyterLab settings (the
-`overrides.d` file the package installs: saveState on, news off), so a test sees what a learner sees.
+The server starts on 127.0.0.1 (a free port) from this virtualenv with the environment's own
+JupyterLab settings (the `overrides.d` file the package installs: saveState on, news and update
+checks off) and its lab extensions (sidebyside-lab among them), so a test sees what a learner sees.
 Everything per-user lives under `home`: configuration, user settings, workspaces, runtime files and
 the notebook trust database (a fresh one, so committed notebooks start untrusted, as in a new clone).
-Waits poll with bounded limits (test_browser.poll); the shared CI machine is slow, never fixed sleeps.
+The extension manager is read-only: nothing asks a package index. It is stopped on exit, also on a
+failed start. Waits poll with bounded limits (`poll`); the shared CI machine is slow, never fixed
+sleeps.
+
+    with chromium() as browser:                # Debian's chromium, headless (CHROMIUM, FLAGS)
+        page = browser.new_page()
+        errors = collect_errors(page)             # console errors and uncaught exceptions
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
-from test_browser import CHROMIUM, FLAGS, free_port, poll  # noqa: F401  (re-exported)
+import pytest
 
-TOKEN = "sidebyside-lifecycle-test"
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]
+TOKEN = "sidebyside-browser-test"
 WIDGET_MANAGER = "@jupyter-widgets/jupyterlab-manager:plugin"
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def poll(what: str, fn, timeout: float, every: float = 0.25):
+    """Call fn until it returns something truthy; fail with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    last_err = None
+    while time.monotonic() < deadline:
+        try:
+            value = fn()
+            if value:
+                return value
+        except Exception as err:  # server still starting, element not there yet...
+            last_err = err
+        time.sleep(every)
+    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what} (last error: {last_err})")
+
+
+@contextlib.contextmanager
+def chromium():
+    """Debian's chromium, headless, driven by playwright (the test is skipped without playwright)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def collect_errors(page, ignored: tuple[str, ...] = ()) -> list[str]:
+    """The page's console errors (less those containing an `ignored` text) and uncaught
+    exceptions, in a list that fills as they happen."""
+    errors = []
+    page.on("console", lambda m: errors.append(f"console.error: {m.text}")
+            if m.type == "error" and not any(s in m.text for s in ignored) else None)
+    page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+    return errors
+
+
 class JupyterLab:
-    def __init__(self, root: Path, home: Path):
+    def __init__(self, root: Path, home: Path, extra_env: dict | None = None):
+        """`extra_env`: more environment variables for the server and its kernels."""
         self.root, self.home = Path(root), Path(home)
+        self.extra_env = dict(extra_env or {})
+        self.token = TOKEN
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc = None
@@ -42,7 +102,8 @@ class JupyterLab:
         env = {**os.environ, "JUPYTER_CONFIG_DIR": str(h / "config"),
                "JUPYTER_DATA_DIR": str(h / "data"), "JUPYTER_RUNTIME_DIR": str(h / "runtime"),
                "JUPYTERLAB_SETTINGS_DIR": str(h / "user-settings"),
-               "JUPYTERLAB_WORKSPACES_DIR": str(h / "workspaces"), "TF_CPP_MIN_LOG_LEVEL": "3"}
+               "JUPYTERLAB_WORKSPACES_DIR": str(h / "workspaces"), "TF_CPP_MIN_LOG_LEVEL": "3",
+               **self.extra_env}
         env.pop("PYTEST_CURRENT_TEST", None)  # else ipykernel leaves fd-level output uncaptured
         return env
 
@@ -71,10 +132,7 @@ class JupyterLab:
         return self.api("/api/status") is not None
 
     def __exit__(self, *exc) -> None:
-        try:
-            self.shutdown_kernels()
-        except Exception:
-            pass
+        self.shutdown_kernels(quiet=True)
         if self.proc is not None and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
             try:
@@ -101,9 +159,15 @@ class JupyterLab:
         self.api("/lab/api/settings/" + WIDGET_MANAGER, "PUT",
                  {"raw": json.dumps({"saveState": on})})
 
-    def shutdown_kernels(self) -> int:
-        """Delete every session (and so its kernel); returns how many there were."""
-        sessions = self.api("/api/sessions") or []
-        for s in sessions:
-            self.api(f"/api/sessions/{s['id']}", "DELETE")
+    def shutdown_kernels(self, quiet: bool = False) -> int:
+        """Delete every session (and so its kernel); returns how many there were. `quiet`: on
+        an error (a server already gone), return 0 rather than raise, for clean-up code."""
+        try:
+            sessions = self.api("/api/sessions") or []
+            for s in sessions:
+                self.api(f"/api/sessions/{s['id']}", "DELETE")
+        except Exception:
+            if not quiet:
+                raise
+            return 0
         return len(sessions)

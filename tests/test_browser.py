@@ -1,8 +1,8 @@
 """A real browser round trip: JupyterLab + Debian's chromium (driven by playwright) + the GraphView.
 
-Starts JupyterLab from this virtualenv on a free local port, in a temporary folder holding copies of
-the fixture notebooks in tests/browser/ (token auth with a known token, news and update checks off,
-settings and workspaces in the temp folder), opens them, runs all cells and checks:
+Starts JupyterLab (tests/labserver.py: this virtualenv and its settings, a free local port, token
+auth, news and update checks off, per-user state in a temporary folder) serving copies of the fixture
+notebooks in tests/browser/, opens them, runs all cells and checks:
 
 graph_live.ipynb
   * the graph draws (SVG nodes present),
@@ -29,34 +29,20 @@ Needs `apt-get install -y chromium` (the Makefile's `system-deps` target); skipp
 from __future__ import annotations
 
 import functools
-import json
 import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from labserver import CHROMIUM, JupyterLab, chromium, collect_errors, poll
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "browser" / "graph_live.ipynb"
 MODELS = ROOT / "tests" / "browser" / "graph_models.ipynb"
 GEOMETRY = (ROOT / "tests" / "browser" / "geometry.js").read_text()
 ARTIFACTS = Path(os.environ.get("SIDEBYSIDE_ARTIFACTS", ROOT / ".artifacts")) / "browser"
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]
-TOKEN = "sidebyside-browser-test"
-OVERRIDES = {
-    "@jupyterlab/apputils-extension:notification": {"fetchNews": "false",
-                                                     "checkForUpdates": False},
-    "@jupyterlab/extensionmanager-extension:plugin": {"enabled": False},
-}
 # Browser console noise that is not an error of ours (none needed so far; keep it that way).
 IGNORED_CONSOLE = ()
 
@@ -64,111 +50,22 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
                                 reason="Debian's chromium is not installed (make system-deps)")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def api(base: str, path: str, method: str = "GET"):
-    req = urllib.request.Request(base + path, method=method,
-                                 headers={"Authorization": f"token {TOKEN}"})
-    with urllib.request.urlopen(req, timeout=10) as r:
-        body = r.read()
-    return json.loads(body) if body else None
-
-
-def poll(what: str, fn, timeout: float, every: float = 0.25):
-    """Call fn until it returns something truthy; fail with `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    last_err = None
-    while time.monotonic() < deadline:
-        try:
-            value = fn()
-            if value:
-                return value
-        except Exception as err:  # server still starting, element not there yet...
-            last_err = err
-        time.sleep(every)
-    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what} (last error: {last_err})")
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    """A JupyterLab server in a temp folder holding copies of the fixtures: yields its base URL."""
-    tmp_path = tmp_path_factory.mktemp("lab")
-    root = tmp_path / "root"
-    root.mkdir()
+    """A JupyterLab server (tests/labserver.py) serving copies of the fixtures."""
+    root = tmp_path_factory.mktemp("root")
     for fixture in (FIXTURE, MODELS):
         shutil.copy(fixture, root / fixture.name)
-    settings = tmp_path / "app-settings"
-    settings.mkdir()
-    (settings / "overrides.json").write_text(json.dumps(OVERRIDES))
-    config = tmp_path / "config"
-    config.mkdir()
-    lab_config = {"LabApp": {
-        "news_url": None,
-        "check_for_updates_class": "jupyterlab.handlers.announcements.NeverCheckForUpdate",
-        "expose_app_in_browser": True,
-        "app_settings_dir": str(settings),
-        "extension_manager": "readonly",  # never query PyPI for extensions
-    }}
-    for name in ("jupyter_server_config.json", "jupyter_lab_config.json"):
-        (config / name).write_text(json.dumps(lab_config))
-    port = free_port()
-    env = {
-        **os.environ,
-        "JUPYTER_CONFIG_DIR": str(config),
-        "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "user-settings"),
-        "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
-        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
-        "TF_CPP_MIN_LOG_LEVEL": "3",
-        "SIDEBYSIDE_REPO": str(ROOT),  # graph_models.ipynb imports benchmarks/real_models.py
-    }
-    env.pop("PYTEST_CURRENT_TEST", None)
-    log = open(tmp_path / "jupyter.log", "w")
-    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}",
-           "--ip=127.0.0.1", f"--ServerApp.root_dir={root}", f"--IdentityProvider.token={TOKEN}",
-           "--ServerApp.password=", "--ServerApp.allow_root=True",
-           "--LabApp.expose_app_in_browser=True",
-           f"--LabApp.app_settings_dir={settings}"]
-    proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-
-    def up():
-        if proc.poll() is not None:
-            pytest.fail("JupyterLab exited early:\n" + (tmp_path / "jupyter.log").read_text()[-3000:])
-        return api(base, "/api/status") is not None
-
-    try:
-        poll("JupyterLab to answer /api/status", up, 120)
-        yield base
-    finally:
-        end_sessions(base)
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(10)
-        log.close()
+    # graph_models.ipynb imports benchmarks/real_models.py from the repository
+    with JupyterLab(root, tmp_path_factory.mktemp("home"),
+                    extra_env={"SIDEBYSIDE_REPO": str(ROOT)}) as server:
+        yield server
 
 
-def end_sessions(base: str) -> None:
-    """Shut down every kernel session (each test leaves none behind for the next)."""
-    try:
-        for s in api(base, "/api/sessions") or []:
-            api(base, f"/api/sessions/{s['id']}", "DELETE")
-    except Exception:
-        pass
-
-
-def open_and_run(page, lab: str, notebook: str, cells: int) -> None:
+def open_and_run(page, lab: JupyterLab, notebook: str, cells: int) -> None:
     """Open a notebook, wait for an idle kernel, and start Run All (without waiting for it)."""
     # `reset`: a fresh workspace, so a tab restored from the previous test cannot take the focus.
-    page.goto(f"{lab}/lab/tree/{notebook}?token={TOKEN}&reset", timeout=120_000)
+    page.goto(lab.url(notebook) + "&reset", timeout=120_000)
     page.wait_for_function(
         """(n) => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
             const k = w && w.sessionContext && w.sessionContext.session
@@ -180,16 +77,10 @@ def open_and_run(page, lab: str, notebook: str, cells: int) -> None:
 
 
 def test_graph_draws_grows_and_answers_clicks_in_jupyterlab(lab):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    errors = []
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+    with chromium() as browser:
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.on("console", lambda m: errors.append(f"console.{m.type}: {m.text}")
-                    if m.type == "error" and not any(s in m.text for s in IGNORED_CONSOLE)
-                    else None)
-            page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+            errors = collect_errors(page, IGNORED_CONSOLE)
             open_and_run(page, lab, FIXTURE.name, 4)
 
             # 1. The graph draws.
@@ -241,8 +132,7 @@ def test_graph_draws_grows_and_answers_clicks_in_jupyterlab(lab):
                 page.screenshot(path=os.environ["SIDEBYSIDE_SCREENSHOT"], full_page=True)
                 print("live node counts seen:", counts)
         finally:
-            browser.close()
-            end_sessions(lab)
+            lab.shutdown_kernels(quiet=True)
 
     # 4. No errors in the browser console.
     assert errors == [], "\n".join(errors)
@@ -300,19 +190,13 @@ def contrast(fg: str, bg: str) -> float:
 
 
 def test_real_models_are_readable_and_routed_in_jupyterlab(lab, capsys):
-    sync_api = pytest.importorskip("playwright.sync_api")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with capsys.disabled():
         print(f"\n[test_browser] screenshots: {ARTIFACTS}")
-    errors = []
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+    with chromium() as browser:
         try:
             page = browser.new_page(viewport={"width": 1024, "height": 768})
-            page.on("console", lambda m: errors.append(f"console.{m.type}: {m.text}")
-                    if m.type == "error" and not any(s in m.text for s in IGNORED_CONSOLE)
-                    else None)
-            page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+            errors = collect_errors(page, IGNORED_CONSOLE)
             open_and_run(page, lab, MODELS.name, 7)
             poll("the real-model cells to finish", lambda: "all views shown"
                  in page.inner_text(".jp-Notebook"), 480, every=0.5)
@@ -420,6 +304,5 @@ def test_real_models_are_readable_and_routed_in_jupyterlab(lab, capsys):
             assert contrast(colors["text"], colors["root"]) >= 4.5, colors
             r18.screenshot(path=str(ARTIFACTS / "resnet18-dark.png"))
         finally:
-            browser.close()
-            end_sessions(lab)
+            lab.shutdown_kernels(quiet=True)
     assert errors == [], "\n".join(errors)

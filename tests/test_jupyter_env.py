@@ -19,6 +19,7 @@ from sidebyside.jupyter_env import (
     PACKAGED_LAB_SETTINGS,
     install_settings,
     lab_settings_path,
+    labextension_path,
     nbconvert_config_path,
     page_config_path,
     problems,
@@ -51,9 +52,10 @@ def test_a_bare_prefix_is_reported_then_fixed(tmp_path):
     assert any("saveState" in p for p in found)
     assert any("HTML export" in p for p in found)
     assert any("validate-assignment" in p for p in found)
+    assert any("sidebyside-lab" in p for p in found)
     written = install_settings(tmp_path)
     assert set(written) == {lab_settings_path(tmp_path), nbconvert_config_path(tmp_path),
-                            page_config_path(tmp_path)}
+                            page_config_path(tmp_path), labextension_path(tmp_path)}
     assert problems(tmp_path) == []
     assert install_settings(tmp_path) == []  # idempotent: nothing to write the second time
 

@@ -8,9 +8,12 @@
 3. The same after `sidebyside jupyter-setup` (what `make lab` runs) trusted the course: the graphs
    draw live from saved state without running a cell.
 4. `jupyter nbconvert --to html` of lab 00, opened with the network off: every graph is a picture.
-5. Reopening a saved notebook marks it unsaved: ipywidgets' manager does it when saveState is on
-   (a plain IntSlider notebook too), not GraphView (with saveState off both open clean). Saving such
-   a reopened notebook drops its widget state (ipywidgets#3270): a strict xfail until upstream fixes it.
+5. Reopening a saved notebook leaves it saved (no unsaved mark), with saveState on or off, for a
+   plain IntSlider notebook and a GraphView one. Saving such a reopened notebook keeps its widget
+   state, and it reopens drawing from it. Both are the package's lab extension sidebyside-lab
+   (widgets/labext): ipywidgets' manager alone marks every reopened notebook dirty and, on save,
+   writes only models with a live kernel comm, dropping every restored one (ipywidgets#3270). With
+   the extension disabled the same save loses the state: the test shows that too.
 The server uses this environment's JupyterLab settings (saveState from the package's overrides.d);
 no news pop-up may appear. Screenshots of every step go to a folder the test prints
 (SIDEBYSIDE_ARTIFACTS, else a temporary one). Needs `apt-get install -y chromium`.
@@ -28,8 +31,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from labserver import CHROMIUM, FLAGS, JupyterLab, poll
-from sidebyside.jupyter_env import lab_settings_path
+from labserver import CHROMIUM, JupyterLab, chromium, collect_errors, poll
+from sidebyside.jupyter_env import lab_settings_path, problems
 from sidebyside.notebooks import ROOT, WIDGET_VIEW, widget_state_problems
 
 RUN_ALL = ("labs/02_dynamic_vs_static.ipynb", "labs/00_graph_widgets_tour.ipynb")
@@ -90,6 +93,8 @@ def artifacts(tmp_path_factory, request):
 def lab(tmp_path_factory):
     assert lab_settings_path().exists(), (
         f"{lab_settings_path()} is missing: run `make setup` (sidebyside jupyter-setup)")
+    stale = [p for p in problems() if "sidebyside-lab" in p]  # the lab extension, as built
+    assert not stale, f"{stale}: run `make setup` (sidebyside jupyter-setup)"
     root = tmp_path_factory.mktemp("root")
     (root / "labs").mkdir()
     (root / "run" / "labs").mkdir(parents=True)
@@ -108,22 +113,14 @@ def lab(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
 def page(browser):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.errors = []
-    page.on("pageerror", lambda e: page.errors.append(f"pageerror: {e}"))
-    page.on("console", lambda m: page.errors.append(f"console.error: {m.text}")
-            if m.type == "error" else None)
+    page.errors = collect_errors(page)
     yield page
     page.close()
 
@@ -255,7 +252,7 @@ def test_html_export_shows_every_graph_as_a_picture_offline(browser, tmp_path, a
     assert drawn >= graph_outputs(committed) >= 8
 
 
-# ---- "opening a notebook marks it unsaved" --------------------------------------------------------
+# ---- reopening, saving and reopening again ----------------------------------------------------
 PLAIN_SLIDER = ["import ipywidgets", "ipywidgets.IntSlider(value=3, description='plain')"]
 ONE_GRAPH = ["from sidebyside.graph.samples import mlp_graph",
              "from sidebyside.widget import GraphView",
@@ -266,14 +263,17 @@ SLIDER_DRAWN = """() => window.jupyterapp.shell.currentWidget.node
 GRAPH_DRAWN = """() => { const r = window.jupyterapp.shell.currentWidget.node
     .querySelector('.jp-OutputArea-output .gv-root');
     return !!r && r.dataset.busy === '0' && r.querySelectorAll('.gv-node').length > 0; }"""
+KINDS = {"plain_slider.ipynb": (PLAIN_SLIDER, SLIDER_DRAWN),
+         "one_graph.ipynb": (ONE_GRAPH, GRAPH_DRAWN)}
+EXTENSION = "sidebyside-lab"
 
 
-def executed_notebook(lab, folder: Path, name: str, lines: list[str]) -> str:
-    """A one-cell notebook run by nbclient (as `make notebooks` runs ours, so its widget state is
-    saved) and trusted in the lab's trust database; returns its name."""
+def executed_notebook(lab, folder: Path, name: str) -> str:
+    """A one-cell notebook (`KINDS[name]`) run by nbclient (as `make notebooks` runs ours, so its
+    widget state is saved) and trusted in the lab's trust database; returns its name."""
     from sidebyside.notebooks import execute
 
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("\n".join(lines))])
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("\n".join(KINDS[name][0]))])
     path = folder / name
     nbformat.write(nb, path)
     execute(path)
@@ -281,6 +281,24 @@ def executed_notebook(lab, folder: Path, name: str, lines: list[str]) -> str:
     subprocess.run([sys.executable, "-m", "jupyter", "trust", str(path)], env=lab.env,
                    check=True, capture_output=True, timeout=120)
     return name
+
+
+def set_extension(lab, enabled: bool) -> None:
+    """Enable or disable sidebyside-lab for this server's user (pages loaded after see it)."""
+    verb = "enable" if enabled else "disable"
+    run = subprocess.run([sys.executable, "-m", "jupyter", "labextension", verb, "--level=user",
+                          EXTENSION], env=lab.env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def extension_loaded(page) -> bool:
+    return page.evaluate(
+        f"() => window.jupyterapp.isPluginActivated('{EXTENSION}:keep-widget-state')")
+
+
+def close_all(page, lab) -> None:
+    page.evaluate("() => window.jupyterapp.commands.execute('application:close-all')")
+    lab.shutdown_kernels()
 
 
 def dirty_after_reopen(page, lab, path: str, drawn: str) -> bool:
@@ -292,45 +310,79 @@ def dirty_after_reopen(page, lab, path: str, drawn: str) -> bool:
     return page.evaluate(DIRTY)
 
 
-def test_reopening_marks_dirty_because_of_ipywidgets_save_state_not_graphview(lab, page):
-    """JupyterLab marks a reopened notebook with saved widget state as unsaved. This is the
-    ipywidgets manager, not GraphView: with `saveState` on, its register_model() sets the
-    notebook's `dirty` flag for every model it restores, so a plain IntSlider notebook is dirty
-    too; with saveState off, both notebooks open clean, so GraphView's front end writes nothing
-    back to the notebook while it restores and draws."""
+def test_reopening_a_saved_notebook_leaves_it_saved(lab, page):
+    """Reopening a notebook with saved widget state does not mark it unsaved, with the ipywidgets
+    manager's `saveState` on (which marks it dirty for every model it restores: sidebyside-lab
+    clears that flag while the notebook still equals the file and no kernel widget has spoken) or
+    off, for a plain IntSlider and for a GraphView: GraphView writes nothing back while it draws."""
     folder = lab.root / "dirty"
     folder.mkdir(exist_ok=True)
+    seen = {}
     try:
-        slider = executed_notebook(lab, folder, "plain_slider.ipynb", PLAIN_SLIDER)
-        graph = executed_notebook(lab, folder, "one_graph.ipynb", ONE_GRAPH)
-        seen = {}
+        for name in KINDS:
+            executed_notebook(lab, folder, name)
         for on in (True, False):
             lab.save_state(on)
-            for name, drawn in ((slider, SLIDER_DRAWN), (graph, GRAPH_DRAWN)):
+            for name, (_, drawn) in KINDS.items():
                 seen[(name, on)] = dirty_after_reopen(page, lab, "dirty/" + name, drawn)
-                page.evaluate("() => window.jupyterapp.commands.execute('application:close-all')")
-                lab.shutdown_kernels()
+                assert extension_loaded(page)
+                close_all(page, lab)
     finally:
         lab.save_state(True)  # back to the environment's setting for the other tests
-    assert seen == {("plain_slider.ipynb", True): True, ("one_graph.ipynb", True): True,
+    assert seen == {("plain_slider.ipynb", True): False, ("one_graph.ipynb", True): False,
                     ("plain_slider.ipynb", False): False, ("one_graph.ipynb", False): False}, seen
     assert not [e for e in page.errors if "model not found" in e.lower()], page.errors
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "ipywidgets 8.1.x: a save keeps only widget models with a live comm (get_state_sync filters "
-    "on comm_live), and models restored from a notebook have none, so saving a reopened notebook "
-    "(or autosave, which its dirty flag invites) drops every saved model: "
-    "jupyter-widgets/ipywidgets#3270, fix proposed in PR #4015"))
-def test_saving_a_reopened_notebook_keeps_its_widget_state(lab, page):
-    """A plain IntSlider notebook (no GraphView involved): reopen it, save, and its widget state
-    should still match its outputs. It does not with ipywidgets 8.1.9; when this passes (strict
-    xfail), upstream fixed it."""
+def reopen_and_save(page, lab, path: Path, drawn: str):
+    """Open a saved notebook (a kernel starts, no cell runs), wait for its widget to draw from
+    saved state, save it; returns the notebook as written and whether it was dirty before."""
+    before = path.stat().st_mtime_ns
+    open_notebook(page, lab, str(path.relative_to(lab.root)))
+    poll("the widget to draw from saved state", lambda: page.evaluate(drawn), 120)
+    page.wait_for_timeout(1000)  # let whatever marks it dirty while restoring do so
+    dirty = page.evaluate(DIRTY)
+    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+    poll("the save to reach the disk", lambda: path.stat().st_mtime_ns != before, 60)
+    poll("the save to finish", lambda: not page.evaluate(DIRTY), 60)
+    return nbformat.read(path, as_version=4), dirty
+
+
+@pytest.mark.parametrize("name", KINDS, ids=lambda n: n.split(".")[0])
+def test_saving_a_reopened_notebook_keeps_its_widget_state(lab, page, artifacts, name):
+    """Reopen a notebook (a plain IntSlider, or a GraphView), save it, reopen it again: the saved
+    file still holds every widget model its outputs name, and the widget draws from it."""
     folder = lab.root / "resave"
     folder.mkdir(exist_ok=True)
-    name = executed_notebook(lab, folder, "plain_slider.ipynb", PLAIN_SLIDER)
-    open_notebook(page, lab, "resave/" + name)
-    poll("the slider to draw from saved state", lambda: page.evaluate(SLIDER_DRAWN), 120)
-    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
-    poll("the save to finish", lambda: not page.evaluate(DIRTY), 60)
-    assert widget_state_problems(nbformat.read(folder / name, as_version=4)) == []
+    path = folder / executed_notebook(lab, folder, name)
+    drawn = KINDS[name][1]
+    saved, dirty = reopen_and_save(page, lab, path, drawn)
+    assert extension_loaded(page)
+    assert widget_state_problems(saved) == []
+    assert dirty is False
+    close_all(page, lab)
+    open_notebook(page, lab, str(path.relative_to(lab.root)))
+    poll("the widget to draw again from the re-saved state", lambda: page.evaluate(drawn), 120)
+    shot(page, artifacts, f"resaved-{name.split('.')[0]}", ".jp-OutputArea-output")
+    assert MODEL_ERROR not in notebook_text(page)
+    assert not [e for e in page.errors if "model not found" in e.lower()], page.errors
+    close_all(page, lab)
+
+
+def test_without_the_extension_saving_a_reopened_notebook_drops_its_widget_state(lab, page):
+    """The check above can fail: with sidebyside-lab disabled, ipywidgets 8.1's manager alone
+    (jupyter-widgets/ipywidgets#3270) saves only models with a live comm, and a reopened notebook's
+    models have none, so the same save drops them all; the reopened notebook is also dirty."""
+    folder = lab.root / "without"
+    folder.mkdir(exist_ok=True)
+    path = folder / executed_notebook(lab, folder, "plain_slider.ipynb")
+    set_extension(lab, False)
+    try:
+        saved, dirty = reopen_and_save(page, lab, path, SLIDER_DRAWN)
+        assert not extension_loaded(page)
+        close_all(page, lab)
+    finally:
+        set_extension(lab, True)
+    assert dirty is True
+    problems = widget_state_problems(saved)
+    assert problems and all("not in the saved widget state" in p for p in problems), problems

@@ -19,18 +19,14 @@ Skipped without Debian's chromium, like tests/test_browser.py.
 
 from __future__ import annotations
 
-import json
 import os
-import signal
-import subprocess
-import sys
 import time
 
 import nbformat
 import pytest
 
+from labserver import CHROMIUM, JupyterLab, chromium, poll
 from sidebyside import slides
-from test_browser import CHROMIUM, FLAGS, OVERRIDES, TOKEN, api, free_port, poll
 
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM),
                                 reason="Debian's chromium is not installed (make system-deps)")
@@ -72,79 +68,34 @@ def deck():
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("presenting")
-    root = tmp / "root"
-    root.mkdir()
+    """A JupyterLab server (tests/labserver.py) serving the deck."""
+    root = tmp_path_factory.mktemp("root")
     nbformat.write(deck(), root / "deck.ipynb")
     assert slides.main([str(root / "deck.ipynb")]) == 0  # slide metadata and rise.css, as shipped
-    settings = tmp / "app-settings"
-    settings.mkdir()
-    (settings / "overrides.json").write_text(json.dumps(OVERRIDES))
-    port = free_port()
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp / "config"),
-           "JUPYTERLAB_SETTINGS_DIR": str(tmp / "user-settings"),
-           "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "workspaces"),
-           "JUPYTER_RUNTIME_DIR": str(tmp / "runtime")}
-    env.pop("PYTEST_CURRENT_TEST", None)
-    log = open(tmp / "jupyter.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
-         f"--ServerApp.root_dir={root}", f"--IdentityProvider.token={TOKEN}",
-         "--ServerApp.password=", "--ServerApp.allow_root=True", "--LabApp.news_url=None",
-         "--LabApp.expose_app_in_browser=True", f"--LabApp.app_settings_dir={settings}",
-         "--LabApp.extension_manager=readonly"],
-        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-
-    def up():
-        if proc.poll() is not None:
-            pytest.fail("JupyterLab exited early:\n" + (tmp / "jupyter.log").read_text()[-3000:])
-        return api(base, "/api/status") is not None
-
-    try:
-        poll("JupyterLab to answer /api/status", up, 120)
-        yield base
-    finally:
-        try:
-            for s in api(base, "/api/sessions") or []:
-                api(base, f"/api/sessions/{s['id']}", "DELETE")
-        except Exception:
-            pass
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
-        log.close()
+    with JupyterLab(root, tmp_path_factory.mktemp("home")) as server:
+        yield server
 
 
 @pytest.fixture
 def page(lab):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        try:
-            page = browser.new_page(viewport=VIEWPORT)
-            page.external = []  # requests that would leave this machine (aborted: offline)
+    with chromium() as browser:
+        page = browser.new_page(viewport=VIEWPORT)
+        page.external = []  # requests that would leave this machine (aborted: offline)
 
-            def route(r):
-                if r.request.url.startswith(lab):
-                    r.continue_()
-                else:
-                    page.external.append(r.request.url)
-                    r.abort()
+        def route(r):
+            if r.request.url.startswith(lab.base):
+                r.continue_()
+            else:
+                page.external.append(r.request.url)
+                r.abort()
 
-            page.route("**/*", route)
-            yield page
-        finally:
-            browser.close()
-    for s in api(lab, "/api/sessions") or []:  # each test starts its own kernel
-        api(lab, f"/api/sessions/{s['id']}", "DELETE")
+        page.route("**/*", route)
+        yield page
+    lab.shutdown_kernels()  # each test starts its own kernel
 
 
 def open_rise_slide(page, lab, heading: str):
-    page.goto(f"{lab}/rise/deck.ipynb?token={TOKEN}", timeout=120_000)
+    page.goto(f"{lab.base}/rise/deck.ipynb?token={lab.token}", timeout=120_000)
     page.wait_for_selector(".reveal .slides section", timeout=120_000)
     for _ in range(10):  # next slide until the heading is on the present one
         if page.locator(".reveal .slides section.present", has_text=heading).count():
@@ -197,7 +148,7 @@ def line_boxes(page, needle: str) -> int:
 
 
 def test_presentation_mode_fills_the_screen_draws_the_graph_and_keeps_the_banner_whole(lab, page):
-    page.goto(f"{lab}/lab/tree/deck.ipynb?token={TOKEN}", timeout=120_000)
+    page.goto(lab.url("deck.ipynb"), timeout=120_000)
     page.wait_for_function(
         """() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
             const k = w && w.sessionContext && w.sessionContext.session

@@ -8,6 +8,11 @@ the course is opened from it: `make lab`, a Binder image, a JupyterHub single-us
   package and rewritten by this command): the ipywidgets manager saves widget state into the notebook
   (`saveState`; without it a reopened notebook says "model not found"), and the news pop-up and
   update checks are off. A user's own `overrides.json` and settings still win.
+* The lab extension `sidebyside-lab` (`{prefix}/share/jupyter/labextensions/sidebyside-lab`,
+  prebuilt from widgets/labext; pip installs it, and this command copies it, since editable installs
+  skip data files): saving a notebook that was reopened keeps its saved widget state (ipywidgets'
+  manager writes only models with a live kernel comm, ipywidgets#3270), and reopening a notebook no
+  longer marks it unsaved.
 * nbconvert (`{prefix}/etc/jupyter/jupyter_nbconvert_config.json`, merged, never replaced): an HTML
   export shows a widget's static picture (the PNG a GraphView carries) instead of a script that needs
   a CDN, so exported labs show every graph offline. Widgets without a picture export as before.
@@ -24,7 +29,9 @@ the course is opened from it: `make lab`, a Binder image, a JupyterHub single-us
 from __future__ import annotations
 
 import argparse
+import filecmp
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -39,6 +46,12 @@ LAB_OVERRIDES = {
 LAB_SETTINGS = Path("share/jupyter/lab/settings/overrides.d/sidebyside.json")
 #: The copy installed with the package (pyproject's data-files) is this file.
 PACKAGED_LAB_SETTINGS = Path(__file__).parent / "jupyter" / "sidebyside.json"
+
+#: The prebuilt lab extension, as built into the package (widgets/labext's `npm run build`) and
+#: where JupyterLab looks for prebuilt extensions. `source.sha256` records the build's sources only.
+PACKAGED_LABEXTENSION = Path(__file__).parent / "labextension"
+LABEXTENSION = Path("share/jupyter/labextensions/sidebyside-lab")
+LABEXTENSION_BUILD_RECORD = "source.sha256"
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 #: nbconvert's HTML priority with the widget view moved after the static pictures: an output that
@@ -78,6 +91,23 @@ def page_config_path(prefix: Path | str = sys.prefix) -> Path:
     return Path(prefix) / PAGE_CONFIG
 
 
+def labextension_path(prefix: Path | str = sys.prefix) -> Path:
+    return Path(prefix) / LABEXTENSION
+
+
+def labextension_files() -> list[Path]:
+    """The extension's files, relative to its folder, as JupyterLab needs them."""
+    return sorted(p.relative_to(PACKAGED_LABEXTENSION) for p in PACKAGED_LABEXTENSION.rglob("*")
+                  if p.is_file() and p.name != LABEXTENSION_BUILD_RECORD)
+
+
+def _labextension_current(prefix: Path | str) -> bool:
+    installed = labextension_path(prefix)
+    have = sorted(p.relative_to(installed) for p in installed.rglob("*") if p.is_file())
+    return have == labextension_files() and all(
+        filecmp.cmp(PACKAGED_LABEXTENSION / f, installed / f, shallow=False) for f in have)
+
+
 def _plugins_off(config: dict) -> bool:
     return all((config.get(key) or {}).get(plugin) is True
                for key in ("disabledExtensions", "lockedExtensions") for plugin in DISABLED_PLUGINS)
@@ -112,6 +142,9 @@ def problems(prefix: Path | str = sys.prefix) -> list[str]:
         for key, value in values.items():
             if (current.get(plugin) or {}).get(key) != value:
                 found.append(f"{lab}: {plugin} {key} should be {value!r}")
+    if not _labextension_current(prefix):
+        found.append(f"{labextension_path(prefix)}: the lab extension sidebyside-lab is missing or "
+                     "out of date (saving a reopened notebook would drop its widget state)")
     nbc = nbconvert_config_path(prefix)
     if _nbconvert_priority(_read_json(nbc)) != HTML_PRIORITY:
         found.append(f"{nbc}: HTML export does not prefer a widget's picture (offline graphs)")
@@ -122,13 +155,21 @@ def problems(prefix: Path | str = sys.prefix) -> list[str]:
 
 
 def install_settings(prefix: Path | str = sys.prefix) -> list[Path]:
-    """Write the JupyterLab overrides and merge the nbconvert priority; returns files written."""
+    """Write the JupyterLab overrides and the lab extension, merge the nbconvert priority; returns
+    the files (and extension folder) written."""
     written = []
     lab = lab_settings_path(prefix)
     if _read_json(lab) != LAB_OVERRIDES:
         lab.parent.mkdir(parents=True, exist_ok=True)
         lab.write_text(json.dumps(LAB_OVERRIDES, indent=2) + "\n", encoding="utf-8")
         written.append(lab)
+    if not _labextension_current(prefix):
+        extension = labextension_path(prefix)
+        shutil.rmtree(extension, ignore_errors=True)  # a stale build's files would linger
+        for rel in labextension_files():
+            (extension / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(PACKAGED_LABEXTENSION / rel, extension / rel)
+        written.append(extension)
     nbc = nbconvert_config_path(prefix)
     config = _read_json(nbc)
     if _nbconvert_priority(config) != HTML_PRIORITY:
@@ -185,7 +226,8 @@ def main(argv: list[str] | None = None) -> int:
         for p in missing:
             print(f"✘ {p}")
         if not missing:
-            print("✔ JupyterLab saves widget state, news and update checks are off, "
+            print("✔ JupyterLab saves widget state (and keeps it when a reopened notebook is "
+                  "saved), news and update checks are off, "
                   "HTML export shows graph pictures, no Validate button on lessons")
         return 1 if missing else 0
     for path in install_settings(args.prefix):
