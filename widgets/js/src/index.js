@@ -64,7 +64,10 @@ const esc = (text) => String(text).replace(/[&<>"]/g, (c) => ESCAPES[c]);
 /** An SVG element as markup (attribute values and `inner` text escaped by the caller's esc). */
 function markup(tag, attrs, inner = "") {
   let m = "<" + tag;
-  for (const k in attrs) m += " " + k + '="' + esc(attrs[k]) + '"';
+  for (const k in attrs) {
+    const v = attrs[k];
+    m += " " + k + '="' + (typeof v === "number" ? v : esc(v)) + '"';
+  }
   return m + ">" + inner + "</" + tag + ">";
 }
 
