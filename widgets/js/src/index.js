@@ -61,7 +61,7 @@ const HIDEABLE = "a";
 const ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" };
 const esc = (text) => String(text).replace(/[&<>"]/g, (c) => ESCAPES[c]);
 
-/** An SVG element as markup (attribute values and `inner` text escaped by the caller's esc). */
+/** An SVG element as markup: attribute values are escaped here, `inner` is markup already. */
 function markup(tag, attrs, inner = "") {
   let m = "<" + tag;
   for (const k in attrs) {
