@@ -4,6 +4,8 @@
     .venv/bin/python benchmarks/graph_render.py --quick    # MLPs and ResNet-18 only
     .venv/bin/python benchmarks/graph_render.py --views /tmp/views.json
         # captures once into that file, later runs read it (re-measure a JS change in a minute)
+    .venv/bin/python benchmarks/graph_render.py --only "GPT-2 torch" --views /tmp/gpt.json
+        # only the rows whose name contains that text (captures only those; repeatable)
 
 Loads widgets/js/harness.html (the built bundle with a stand-in model) from a local http server.
 Every graph is captured here from real code (benchmarks/real_models.py: ResNet-18 in torch.nn,
@@ -13,8 +15,10 @@ GraphView built here (simplified, groups collapsed above collapse_above=150).
 
 Measured, each with the longest main-thread block beside it (the largest gap between animation
 frames or the longest "longtask" the browser reports, whichever is larger):
-  * first draw of the default view (render() until laid out in the worker, drawn and painted),
-  * expanding one group and collapsing it again,
+  * first draw of the default view (render() until laid out in the worker, drawn and painted;
+    the best of 3 draws),
+  * expanding one group and collapsing it again (after each of those draws, so every expand is a
+    view's first, as a user's click is; the median of the 3, time and block each),
   * one live batch (20 nodes) arriving with 2000 nodes on screen (nodes recorded by record_tf
     from a Keras MobileNetV2 training step, replayed as the browser receives them),
   * a 10,000-node graph (torch.fx of the decoder with 345 blocks) opening collapsed, its first
@@ -93,34 +97,51 @@ def view_doc(graph, **kwargs) -> dict:
     return {"doc": v.graph, "collapsed": list(v.collapsed), "raw": len(v.document["nodes"])}
 
 
-def real_graphs(quick: bool):
-    """(name, view) for each real architecture and capture path; captured here, seeded."""
+RESNET_ROWS = ("ResNet-18 autograd", "ResNet-18 fx", "ResNet-18 export", "ResNet-18 compile")
+MNET_ROWS = ("MobileNetV2 tf.function", "MobileNetV2 tape")
+LIVE_ROW = "MobileNetV2 live record_tf"
+BIG_ROW = f"10k: fx decoder x{BIG_BLOCKS}"
+
+
+def real_graphs(quick: bool, want=lambda name: True):
+    """(name, view) for each real architecture and capture path whose name `want`s; captured
+    here, seeded (a model is built only when one of its rows is wanted)."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import real_models as rm
 
     from sidebyside.graph import compile_capture, from_autograd, from_export, from_fx
 
-    model, x = rm.resnet18_torch()
-    yield "ResNet-18 autograd", view_doc(from_autograd(model(x), module=model))
-    yield "ResNet-18 fx", view_doc(from_fx(model, x))
+    if any(want(n) for n in (RESNET_ROWS[:2] if quick else RESNET_ROWS)):
+        model, x = rm.resnet18_torch()
+        if want("ResNet-18 autograd"):
+            yield "ResNet-18 autograd", view_doc(from_autograd(model(x), module=model))
+        if want("ResNet-18 fx"):
+            yield "ResNet-18 fx", view_doc(from_fx(model, x))
+        if not quick and want("ResNet-18 export"):
+            yield "ResNet-18 export", view_doc(from_export(model, (x,)))
+        if not quick and want("ResNet-18 compile"):
+            cc = compile_capture(model)
+            cc(x)
+            yield "ResNet-18 compile", view_doc(cc.graphs[0])
     if quick:
         return
-    yield "ResNet-18 export", view_doc(from_export(model, (x,)))
-    cc = compile_capture(model)
-    cc(x)
-    yield "ResNet-18 compile", view_doc(cc.graphs[0])
-    gpt, idx = rm.gpt2_torch()
-    yield "GPT-2 torch autograd", view_doc(from_autograd(gpt(idx).sum(), module=gpt))
-    del gpt
+    if want("GPT-2 torch autograd"):
+        gpt, idx = rm.gpt2_torch()
+        yield "GPT-2 torch autograd", view_doc(from_autograd(gpt(idx).sum(), module=gpt))
+        del gpt
 
     from sidebyside.graph import from_tape, from_tf_function
 
-    mnet, img = rm.mobilenetv2_keras()
-    yield "MobileNetV2 tf.function", view_doc(from_tf_function(mnet, img))
-    yield "MobileNetV2 tape", view_doc(from_tape(lambda a: mnet(a, training=True), img,
-                                                 max_nodes=20000))
-    kgpt, tok = rm.gpt2_keras()
-    yield "GPT-2 Keras tf.function", view_doc(from_tf_function(kgpt, tok, max_nodes=20000))
+    if any(want(n) for n in MNET_ROWS):
+        mnet, img = rm.mobilenetv2_keras()
+        if want("MobileNetV2 tf.function"):
+            yield "MobileNetV2 tf.function", view_doc(from_tf_function(mnet, img))
+        if want("MobileNetV2 tape"):
+            yield "MobileNetV2 tape", view_doc(from_tape(lambda a: mnet(a, training=True), img,
+                                                         max_nodes=20000))
+    if want("GPT-2 Keras tf.function"):
+        kgpt, tok = rm.gpt2_keras()
+        yield "GPT-2 Keras tf.function", view_doc(from_tf_function(kgpt, tok, max_nodes=20000))
 
 
 def live_stream():
@@ -159,19 +180,21 @@ def big_graph():
     return view_doc(g, simplified=False)
 
 
-def captured(quick: bool, cache: Path | None):
-    """(views, live stream, 10k view): read from `cache` when it exists, else captured (and
-    written to `cache` when given)."""
+def captured(quick: bool, cache: Path | None, want=lambda name: True):
+    """(views, live stream, 10k view) for the rows whose name `want`s: read from `cache` when it
+    exists, else captured (and written to `cache` when given)."""
     if cache is not None and cache.exists():
         data = json.loads(cache.read_text())
-        return ([tuple(v) for v in data["views"]], data["live"] and tuple(data["live"]),
-                data["big"])
+        return ([tuple(v) for v in data["views"] if want(v[0])],
+                tuple(data["live"]) if data["live"] and want(LIVE_ROW) else None,
+                data["big"] if want(BIG_ROW) else None)
     from sidebyside.graph.samples import mlp_graph
 
-    views = [(f"MLP ~{n} autograd", view_doc(mlp_graph(n))) for n in MLP_SIZES]
-    views += list(real_graphs(quick))
-    live = None if quick else live_stream()
-    big = None if quick else big_graph()
+    views = [(f"MLP ~{n} autograd", view_doc(mlp_graph(n))) for n in MLP_SIZES
+             if want(f"MLP ~{n} autograd")]
+    views += list(real_graphs(quick, want))
+    live = None if quick or not want(LIVE_ROW) else live_stream()
+    big = None if quick or not want(BIG_ROW) else big_graph()
     if cache is not None:
         cache.write_text(json.dumps({"views": views, "live": live, "big": big}))
     return views, live, big
@@ -198,6 +221,31 @@ TOGGLE_JS = """async ([sel, gid]) => {
   // expanded: the group is drawn as a box of its own (its members inside)
   return {...r, open: !!document.querySelector(`.gv-group[data-group="${gid}"]`)};
 }"""
+
+
+def draw_and_toggle(page, view, repeat=3):
+    """(first draw, expand, collapse): the best of `repeat` first draws; after each, one group
+    expanded and collapsed again, reported as the median run (one sample was too noisy to judge)."""
+    draws, expands, collapses = [], [], []
+    for _ in range(repeat):
+        draws.append(first_draw(page, view, repeat=1))
+        ex, co = toggle(page)
+        expands.append(ex)
+        collapses.append(co)
+    return min(draws, key=lambda r: r["ms"]), median_run(expands), median_run(collapses)
+
+
+def median_run(runs):
+    """The median time and the median block of some runs (the higher middle one of an even
+    count); open only if every run opened the group. None if there are none."""
+    runs = [r for r in runs if r]
+    if not runs:
+        return None
+    mid = len(runs) // 2
+    out = dict(sorted(runs, key=lambda r: r["ms"])[mid])
+    out["block"] = sorted(r["block"] for r in runs)[mid]
+    out["open"] = all(r.get("open") for r in runs)
+    return out
 
 
 def toggle(page):
@@ -288,32 +336,39 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="MLPs and ResNet-18 only")
     ap.add_argument("--views", type=Path, help="a JSON file of captured graphs: read if it exists, "
                     "else captured and written (measure a JS change without capturing again)")
+    ap.add_argument("--only", metavar="TEXT", action="append",
+                    help="only the rows whose name contains TEXT (case-insensitive; repeatable); "
+                    "with --views, a file written by such a run holds only those rows")
     args = ap.parse_args()
     warnings.filterwarnings("ignore")
     from playwright.sync_api import sync_playwright
 
-    views, live, big = captured(args.quick, args.views)
+    only = [t.lower() for t in args.only or []]
+    want = (lambda name: any(t in name.lower() for t in only)) if only else (lambda name: True)
+    views, live, big = captured(args.quick, args.views, want)
+    if not (views or live or big):
+        print(f"no row matches --only {args.only}", file=sys.stderr)
+        return 2
     rows, ok = [], True
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
         browser, page, server = harness_page(p, Path(tmp))
         try:
             page.evaluate("renderDoc({nodes: [], edges: []})")  # start the worker, warm the JIT
-            first_draw(page, views[0][1], repeat=2)
+            if views:
+                first_draw(page, views[0][1], repeat=2)
             for name, view in views:
-                fd = first_draw(page, view)
-                ex, co = toggle(page)
+                fd, ex, co = draw_and_toggle(page, view)
                 rows.append({"name": name, "raw": view["raw"], "boxes": fd["drawn"], "first": fd,
                              "expand": ex, "collapse": co, "live": None})
             if live:
                 on_screen, times = live_batch(page, *live)
-                rows.append({"name": "MobileNetV2 live record_tf", "raw": len(live[1]),
+                rows.append({"name": LIVE_ROW, "raw": len(live[1]),
                              "boxes": on_screen, "first": None, "expand": None, "collapse": None,
                              "live": worst_batch(times)})
             if big:
-                bd = first_draw(page, big, repeat=2)
-                bex, bco = toggle(page)
+                bd, bex, bco = draw_and_toggle(page, big, repeat=2)
                 on_screen, times = live_batch(page, *replay(big["doc"]))
-                rows.append({"name": f"10k: fx decoder x{BIG_BLOCKS}", "raw": big["raw"],
+                rows.append({"name": BIG_ROW, "raw": big["raw"],
                              "boxes": bd["drawn"], "first": bd, "expand": bex, "collapse": bco,
                              "live": worst_batch(times), "big": True})
         finally:

@@ -142,6 +142,27 @@ def test_click_shows_details_and_sets_selected(page):
     assert page.evaluate("[model.state.selected, model.saved]") == ["n2", 1]
 
 
+def test_names_with_markup_characters_are_drawn_as_text(page):
+    # New elements are written as markup and parsed in one go: what a graph names its nodes,
+    # groups and shapes must come out as text, never as elements (a "<b>" would even end the SVG).
+    name = 'a<b>"q" & \'s\'</b><script>x</script>'
+    d = doc(3, groups=True)
+    d["nodes"][1].update(id='n"1<', label=name, op=name)
+    d["edges"] = [{"source": "x", "target": 'n"1<'}, {"source": 'n"1<', "target": "n2"}]
+    d["groups"][0]["label"] = name
+    page.evaluate("([d]) => renderDoc(d)", [d])
+    settle(page)
+    assert page.evaluate("document.querySelectorAll('.gv-scene b, .gv-scene script').length") == 0
+    node = page.locator(".gv-node").filter(has_text="a<b>")
+    assert node.locator(".gv-label").text_content() == name
+    assert node.get_attribute("data-id") == 'n"1<'
+    assert page.locator(".gv-group-head").text_content().startswith("\u25be a<b>")
+    assert page.evaluate("document.querySelectorAll('.gv-edge').length") == 2
+    node.dispatch_event("click")
+    settle(page)
+    assert page.evaluate("model.state.selected") == 'n"1<'
+
+
 def test_live_append_keeps_existing_positions(page):
     page.evaluate("([d]) => renderDoc(d)", [doc(4)])
     before = positions(page)

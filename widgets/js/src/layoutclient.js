@@ -36,7 +36,7 @@ function start() {
     if (!p) return;
     pending.delete(res.id);
     if (res.error) p.reject(new Error(res.error));
-    else p.resolve(res);
+    else p.resolve({ ...res, routes: unpackRoutes(res.points, res.starts) });
   };
   w.onerror = (ev) => {
     for (const p of pending.values()) p.reject(new Error("layout worker failed: " + (ev.message || ev)));
@@ -52,6 +52,18 @@ function start() {
       });
     },
   };
+}
+
+/** The worker's packed routes (worker.js packRoutes) as views into the one array, null where none. */
+function unpackRoutes(points, starts) {
+  const routes = new Array(starts.length - 1).fill(null);
+  let end = starts[starts.length - 1];
+  for (let i = routes.length - 1; i >= 0; i--) {
+    if (starts[i] < 0) continue;
+    routes[i] = points.subarray(starts[i], end);
+    end = starts[i];
+  }
+  return routes;
 }
 
 /** The page's layout worker (started on first use). */

@@ -16,5 +16,25 @@ self.onmessage = (ev) => {
     return;
   }
   const ms = performance.now() - t0;
-  self.postMessage({ type: "layout", id: req.id, ms, ...res }, [res.x.buffer, res.y.buffer]);
+  // The edge routes travel as one transferred array (moved, not copied) with their offsets.
+  const { points, starts } = packRoutes(res.routes);
+  self.postMessage({ type: "layout", id: req.id, ms, ...res, routes: null, points, starts }, [res.x.buffer, res.y.buffer, points.buffer, starts.buffer]);
 };
+
+/** Routes (flat point arrays or null) as one Float64Array; route i is points[starts[i], starts[i + 1]), -1 for null. */
+function packRoutes(routes) {
+  let n = 0;
+  for (const r of routes) if (r) n += r.length;
+  const points = new Float64Array(n);
+  const starts = new Int32Array(routes.length + 1);
+  let k = 0;
+  routes.forEach((r, i) => {
+    starts[i] = r ? k : -1;
+    if (r) {
+      points.set(r, k);
+      k += r.length;
+    }
+  });
+  starts[routes.length] = k;
+  return { points, starts };
+}
