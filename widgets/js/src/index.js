@@ -19,6 +19,7 @@ import {
 } from "./graph.js";
 import { layoutWorker } from "./layoutclient.js";
 import { LINE_H, nodeLabel, nodeSize, nodeSub, paramLines } from "./measure.js";
+import { LiveRouter } from "./liveroute.js";
 import { Placer } from "./placement.js";
 import { layoutInput } from "./request.js";
 
@@ -488,7 +489,10 @@ class GraphViewUI {
     for (let i = this.seenEdges; i < state.edges.length; i++) this.pendingEdges.push(state.edges[i]);
     this.seenEdges = state.edges.length;
     if (!this.homes) this.homes = new Map();
-    if (!this.placer) this.placer = new Placer(this.pos, this.homes, this.boxList, this.boxParents);
+    if (!this.placer) {
+      this.placer = new Placer(this.pos, this.homes, this.boxList, this.boxParents);
+      this.router = new LiveRouter(this.placer, this.pos, this.homes, this.routes, this.vis.edges.values());
+    }
     const wasEmpty = this.nodeEls.size === 0;
     let last = null;
     do {
@@ -556,10 +560,14 @@ class GraphViewUI {
       this.homes.set(id, chain.length ? chain[chain.length - 1] : "");
       if (this.placer.crowded) break;
     }
-    if (this.placer.crowded) {
+    // Edges go around boxes as a layout routes them: the new ones, and those a new node or a grown
+    // box now covers.
+    const routed = this.placer.crowded ? null : this.router.update(fresh.edges, (key) => this.vis.edges.get(key));
+    if (!routed) {
       // No free spot for a node near its inputs (its group's box would swallow a neighbour, e.g. a
       // module called a second time): draw none of this batch and lay the view out again soon
-      // (what arrives meanwhile waits for it), instead of drawing boxes over each other.
+      // (what arrives meanwhile waits for it), instead of drawing boxes over each other. So
+      // does an edge with no way around the boxes.
       this.placer = null;
       this.relayoutSoon = setTimeout(() => {
         this.relayoutSoon = null;
@@ -574,8 +582,8 @@ class GraphViewUI {
       this.drawNode(v, this.layers.nodes);
       this.growBoxes(v);
     }
-    for (const key of fresh.edges) this.drawEdge(this.vis.edges.get(key), this.layers.edges, this.vis.edges.size <= EDGE_LABEL_LIMIT);
-    this.cullNew(fresh);
+    for (const key of routed) this.drawEdge(this.vis.edges.get(key), this.layers.edges, this.vis.edges.size <= EDGE_LABEL_LIMIT);
+    this.cullNew({ nodes: fresh.nodes, edges: routed });
     // Counted member totals of collapsed groups changed: refresh their subtitles.
     const freshSet = fresh.nodes.length ? new Set(fresh.nodes) : null;
     for (const id of ids) {
@@ -610,9 +618,10 @@ class GraphViewUI {
     }
     for (const key of fresh.edges) {
       const rec = this.edgeEls.get(key);
-      if (rec && off(...rec.bbox)) {
-        rec.path.gvHidden = true;
-        rec.path.style.display = "none";
+      // A re-routed edge may have moved onto the screen as well as off it.
+      if (rec && !!rec.path.gvHidden !== off(...rec.bbox)) {
+        rec.path.gvHidden = !rec.path.gvHidden;
+        rec.path.style.display = rec.path.gvHidden ? "none" : "";
       }
     }
   }

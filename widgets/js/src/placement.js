@@ -24,11 +24,13 @@ export class Placer {
   constructor(pos, homes, boxes, parents) {
     this.rows = new Map();
     this.top = Infinity;
+    this.left = Infinity;
     this.right = -Infinity;
     this.homes = homes || new Map();
     this.boxes = new Map();
     this.parents = new Map(parents || []);
     this.crowded = false;
+    this.placed = []; // what each place() covered since: {node, x, y, w, h} and grown {gid, x, y, w, h}
     for (const b of boxes || []) this.boxes.set(b.id, { x: b.x, y: b.y, w: b.w, h: b.h });
     for (const [id, p] of pos) this.index(p, this.homes.get(id) || "");
   }
@@ -42,6 +44,7 @@ export class Placer {
       this.rows.get(r).push(p);
     }
     this.top = Math.min(this.top, p.y - p.h / 2);
+    this.left = Math.min(this.left, p.x - p.w / 2);
     this.right = Math.max(this.right, p.x + p.w / 2);
   }
 
@@ -172,11 +175,15 @@ export class Placer {
       grown = new Map();
       this.obstacle(x, y, s, chain, grown);
     }
-    for (const [gid, b] of grown) this.boxes.set(gid, b);
+    for (const [gid, b] of grown) {
+      for (const strip of newPart(this.boxes.get(gid), b)) this.placed.push({ gid, ...strip });
+      this.boxes.set(gid, b);
+    }
     for (let k = 1; k < chain.length; k++) if (!this.parents.has(chain[k])) this.parents.set(chain[k], chain[k - 1]);
     if (chain.length && !this.parents.has(chain[0])) this.parents.set(chain[0], "");
     const p = { x, y, w: s.w, h: s.h };
     this.index(p, chain.length ? chain[chain.length - 1] : "");
+    this.placed.push({ node: p, x: x - s.w / 2, y: y - s.h / 2, w: s.w, h: s.h });
     return p;
   }
 }
