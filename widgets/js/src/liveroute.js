@@ -27,6 +27,8 @@ export class LiveRouter {
     this.rowBands = new Map(); // segment grid: row band -> [key, points, index] (flat segments)
     this.columns = new Map(); // ... column -> the same (steep segments)
     this.edges = new Map();
+    this.boxBands = new Map(); // row band -> ids of the group boxes that reach into it
+    for (const [id, b] of placer.boxes) this.indexBox(id, b);
     for (const e of edges) {
       this.edges.set(e.key, e);
       const pts = routes.get(e.key);
@@ -56,6 +58,14 @@ export class LiveRouter {
     }
   }
 
+  indexBox(id, r) {
+    for (let j = Math.floor(r.y / CELL); j <= Math.floor((r.y + r.h) / CELL); j++) {
+      const set = this.boxBands.get(j);
+      if (set) set.add(id);
+      else this.boxBands.set(j, new Set([id]));
+    }
+  }
+
   /** Boxes an edge may pass through: those holding either of its ends. */
   own(e) {
     const out = new Set();
@@ -80,6 +90,7 @@ export class LiveRouter {
     const placed = this.placer.placed;
     for (let i = this.seenPlaced; i < placed.length; i++) {
       const r = placed[i];
+      if (r.gid) this.indexBox(r.gid, r);
       for (const key of this.crossing(r)) {
         if (todo.has(key)) continue;
         const e = this.edges.get(key);
@@ -126,7 +137,10 @@ export class LiveRouter {
       this.blocker = { x: p.x - p.w / 2, y: p.y - p.h / 2, w: p.w, h: p.h };
       return false;
     }
-    for (const [id, b] of this.placer.boxes) {
+    const near = new Set();
+    for (let j = Math.floor(ly / CELL); j <= Math.floor(hy / CELL); j++) for (const id of this.boxBands.get(j) || []) near.add(id);
+    for (const id of near) {
+      const b = this.placer.boxes.get(id);
       if (own.has(id) || b.x >= hx || b.x + b.w <= lx || b.y >= hy || b.y + b.h <= ly) continue;
       this.blocker = b;
       return false;
