@@ -1,18 +1,19 @@
-// Live growth the way the view does it (index.js catchUp: extendVisible, then Placer.place per new
-// node, boxes grown around it), on recordings written by tests/layout/live_docs.py:
+// Live growth the way the view does it (index.js catchUp: extendVisible, then placement.js
+// placeBatch, boxes grown around the new nodes, then liveroute.js routing the edges), on
+// recordings written by tests/layout/live_docs.py:
 //     node tests/layout/live_check.mjs REC.json [REC.json ...]
 // After every batch it checks that no two group boxes that share a parent overlap, no two group
 // labels overlap, no node overlaps another node or a box it is not in, every box holds its
 // nodes, and no edge, as the view draws it (its route, else a curve), passes through a node or a
-// group box other than its ends and the boxes holding them. A batch after which the placer found no free spot (`crowded`) is not drawn but laid out
-// again, as the view does, and checked after that layout.
+// group box other than its ends and the boxes holding them. A batch after which the placer found
+// no free spot (`crowded`) or an edge no way around is not drawn but laid out again, as the view
+// does, and checked after that layout.
 // Prints one JSON line per recording and exits 1 on any problem.
 import { readFileSync } from "node:fs";
-import { addToIndex, ancestry, extendVisible, homeGroup, indexDoc, visibleGraph } from "../../widgets/js/src/graph.js";
+import { addToIndex, extendVisible, indexDoc, visibleGraph } from "../../widgets/js/src/graph.js";
 import { layoutRequest } from "../../widgets/js/src/layout.js";
-import { nodeSize } from "../../widgets/js/src/measure.js";
 import { LiveRouter } from "../../widgets/js/src/liveroute.js";
-import { Placer } from "../../widgets/js/src/placement.js";
+import { Placer, placeBatch } from "../../widgets/js/src/placement.js";
 import { layoutInput } from "../../widgets/js/src/request.js";
 import { Grid, crosses } from "./layout_check.mjs";
 
@@ -142,21 +143,8 @@ function replay({ name, doc, collapsed, batches }) {
       placer = new Placer(view.pos, view.homes, view.boxes, view.parents);
       router = new LiveRouter(placer, view.pos, view.homes, view.routes, view.vis.edges.values());
     }
-    const inputs = new Map();
-    for (const key of fresh.edges) {
-      const e = view.vis.edges.get(key);
-      if (!inputs.has(e.target)) inputs.set(e.target, []);
-      inputs.get(e.target).push(e.source);
-    }
-    for (const id of fresh.nodes) {
-      const v = view.vis.nodes.get(id);
-      const ins = (inputs.get(id) || []).map((s) => view.pos.get(s)).filter(Boolean);
-      const chain = ancestry(state, homeGroup(v)).filter((g) => !shut.has(g));
-      view.pos.set(id, placer.place(nodeSize(v), ins, chain));
-      view.homes.set(id, chain.length ? chain[chain.length - 1] : "");
-      if (placer.crowded) break;
-    }
-    if (!placer.crowded && !router.update(fresh.edges, (key) => view.vis.edges.get(key))) placer.crowded = true;
+    const placed = placeBatch(placer, state, shut, view.vis, fresh, view.pos, view.homes);
+    if (placed && !router.update(fresh.edges, (key) => view.vis.edges.get(key))) placer.crowded = true;
     placeMs += performance.now() - t0;
     let now;
     if (placer.crowded) {

@@ -18,9 +18,9 @@ import {
   indexDoc,
 } from "./graph.js";
 import { layoutWorker } from "./layoutclient.js";
-import { LINE_H, nodeLabel, nodeSize, nodeSub, paramLines } from "./measure.js";
+import { LINE_H, nodeLabel, nodeSub, paramLines } from "./measure.js";
 import { LiveRouter } from "./liveroute.js";
-import { Placer } from "./placement.js";
+import { Placer, placeBatch } from "./placement.js";
 import { layoutInput } from "./request.js";
 
 const SVGNS = "http://www.w3.org/2000/svg";
@@ -544,25 +544,10 @@ class GraphViewUI {
 
   /** Live growth: place new nodes below their inputs and draw them with their edges. */
   placeAndDraw(fresh, ids) {
-    const state = this.state;
-    const inputs = new Map();
-    for (const key of fresh.edges) {
-      const e = this.vis.edges.get(key);
-      if (!inputs.has(e.target)) inputs.set(e.target, []);
-      inputs.get(e.target).push(e.source);
-    }
-    for (const id of fresh.nodes) {
-      const v = this.vis.nodes.get(id);
-      v.size = nodeSize(v);
-      const ins = (inputs.get(id) || []).map((s) => this.pos.get(s)).filter(Boolean);
-      const chain = ancestry(state, homeGroup(v)).filter((g) => !this.collapsed.has(g));
-      this.pos.set(id, this.placer.place(v.size, ins, chain));
-      this.homes.set(id, chain.length ? chain[chain.length - 1] : "");
-      if (this.placer.crowded) break;
-    }
+    const placed = placeBatch(this.placer, this.state, this.collapsed, this.vis, fresh, this.pos, this.homes);
     // Edges go around boxes as a layout routes them: the new ones, and those a new node or a grown
     // box now covers.
-    const routed = this.placer.crowded ? null : this.router.update(fresh.edges, (key) => this.vis.edges.get(key));
+    const routed = placed && this.router.update(fresh.edges, (key) => this.vis.edges.get(key));
     if (!routed) {
       // No free spot for a node near its inputs (its group's box would swallow a neighbour, e.g. a
       // module called a second time): draw none of this batch and lay the view out again soon

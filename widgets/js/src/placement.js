@@ -7,7 +7,8 @@
 // expanded ancestors) swallows a node or box from outside that group. So sibling group boxes never
 // overlap, after any number of appends. Where no such spot is found near the inputs, the node is
 // placed anyway and `crowded` is set: the caller re-lays the view out.
-import { NODE_SEP, RANK_SEP } from "./measure.js";
+import { ancestry, homeGroup } from "./graph.js";
+import { NODE_SEP, RANK_SEP, nodeSize } from "./measure.js";
 
 const ROW = 8; // row bucket height (px) of the spatial index
 const PAD = 10; // the layout's group box padding (sides, bottom) and header: layout.js PAD, HEAD
@@ -186,6 +187,31 @@ export class Placer {
     this.placed.push({ node: p, x: x - s.w / 2, y: y - s.h / 2, w: s.w, h: s.h });
     return p;
   }
+}
+
+/**
+ * Place the nodes that a live batch made visible (fresh: {nodes, edges} from extendVisible), each
+ * below its visible inputs and inside its expanded groups (those not in `collapsed`); records each
+ * in pos and homes. Returns false when the placer found no free spot (`crowded`): the caller lays
+ * the view out again.
+ */
+export function placeBatch(placer, state, collapsed, vis, fresh, pos, homes) {
+  const inputs = new Map();
+  for (const key of fresh.edges) {
+    const e = vis.edges.get(key);
+    if (!inputs.has(e.target)) inputs.set(e.target, []);
+    inputs.get(e.target).push(e.source);
+  }
+  for (const id of fresh.nodes) {
+    const v = vis.nodes.get(id);
+    v.size = nodeSize(v);
+    const ins = (inputs.get(id) || []).map((s) => pos.get(s)).filter(Boolean);
+    const chain = ancestry(state, homeGroup(v)).filter((g) => !collapsed.has(g));
+    pos.set(id, placer.place(v.size, ins, chain));
+    homes.set(id, chain.length ? chain[chain.length - 1] : "");
+    if (placer.crowded) return false;
+  }
+  return true;
 }
 
 const meets = (a, b) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
