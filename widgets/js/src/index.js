@@ -431,6 +431,11 @@ class GraphViewUI {
     this.setBusy(-1);
     this.finish(t0, t1, res.ms);
     if (state.order.length > this.seenNodes || state.edges.length > this.seenEdges) this.catchUp();
+    else if (this.applied.size) {
+      // A live view: build what placing the next batch needs now, in a frame of its own (not
+      // the one that paints the drawing), rather than in that batch's handler.
+      yieldToPage().then(() => token === this.layoutSeq && !this.busy && this.preparePlacement());
+    }
   }
 
   finish(t0, t1, layoutMs) {
@@ -488,11 +493,7 @@ class GraphViewUI {
     if (!this.catchingUp) this.pendingEdges = [];
     for (let i = this.seenEdges; i < state.edges.length; i++) this.pendingEdges.push(state.edges[i]);
     this.seenEdges = state.edges.length;
-    if (!this.homes) this.homes = new Map();
-    if (!this.placer) {
-      this.placer = new Placer(this.pos, this.homes, this.boxList, this.boxParents);
-      this.router = new LiveRouter(this.placer, this.pos, this.homes, this.routes, this.vis.edges.values());
-    }
+    this.preparePlacement();
     const wasEmpty = this.nodeEls.size === 0;
     let last = null;
     do {
@@ -540,6 +541,14 @@ class GraphViewUI {
     }
     this.endCatchUp();
     this.finish(t0, t0, 0);
+  }
+
+  /** The placer and edge router of live growth, built once per layout (their cost grows with the graph). */
+  preparePlacement() {
+    if (this.placer || !this.pos || !this.vis) return;
+    if (!this.homes) this.homes = new Map();
+    this.placer = new Placer(this.pos, this.homes, this.boxList, this.boxParents);
+    this.router = new LiveRouter(this.placer, this.pos, this.homes, this.routes, this.vis.edges.values());
   }
 
   /** Live growth: place new nodes below their inputs and draw them with their edges. */

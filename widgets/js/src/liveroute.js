@@ -10,6 +10,7 @@
 
 const CLEAR = 3; // the least space kept between an edge and a foreign node or box
 const CELL = 64; // row band height and column width (px) of the edge segment grid
+const SPAN = 1024; // ... and the length of its cells along the band or column
 const TURNS = [15, 8, 4]; // distances (px) from an end at which an edge may turn
 const SLIDES = 16; // lane moves tried sideways, each way, before giving up on a turn pair
 
@@ -24,8 +25,8 @@ export class LiveRouter {
     this.pos = pos;
     this.homes = homes;
     this.routes = routes;
-    this.rowBands = new Map(); // segment grid: row band -> [key, points, index] (flat segments)
-    this.columns = new Map(); // ... column -> the same (steep segments)
+    this.rowBands = new Map(); // segment grid: "band:cell" -> [key, points, index] (flat segments)
+    this.columns = new Map(); // ... "column:cell" -> the same (steep segments)
     this.edges = new Map();
     this.boxBands = new Map(); // row band -> ids of the group boxes that reach into it
     for (const [id, b] of placer.boxes) this.indexBox(id, b);
@@ -38,22 +39,26 @@ export class LiveRouter {
   }
 
   /**
-   * A segment goes in every row band its vertical extent meets, or in every column its horizontal
-   * extent meets, whichever are fewer: one or two entries for most, however long (a layout's
-   * routes on a big graph run tens of thousands of px).
+   * A flat segment goes in the cells of the row bands (CELL high, SPAN wide) it meets, a steep one
+   * in those of the columns (CELL wide, SPAN high): a few entries each, however long (a layout's
+   * routes on a big graph run tens of thousands of px), and a query looks at few segments.
    */
   index(key, pts) {
     for (let k = 0; k + 3 < pts.length; k += 2) {
       const entry = [key, pts, k];
-      const i0 = Math.floor(Math.min(pts[k], pts[k + 2]) / CELL);
-      const i1 = Math.floor(Math.max(pts[k], pts[k + 2]) / CELL);
-      const j0 = Math.floor(Math.min(pts[k + 1], pts[k + 3]) / CELL);
-      const j1 = Math.floor(Math.max(pts[k + 1], pts[k + 3]) / CELL);
-      const [map, lo, hi] = j1 - j0 <= i1 - i0 ? [this.rowBands, j0, j1] : [this.columns, i0, i1];
-      for (let c = lo; c <= hi; c++) {
-        const list = map.get(c);
-        if (list) list.push(entry);
-        else map.set(c, [entry]);
+      const x0 = Math.min(pts[k], pts[k + 2]);
+      const x1 = Math.max(pts[k], pts[k + 2]);
+      const y0 = Math.min(pts[k + 1], pts[k + 3]);
+      const y1 = Math.max(pts[k + 1], pts[k + 3]);
+      const flat = Math.floor(y1 / CELL) - Math.floor(y0 / CELL) <= Math.floor(x1 / CELL) - Math.floor(x0 / CELL);
+      const [map, a0, a1, b0, b1] = flat ? [this.rowBands, y0, y1, x0, x1] : [this.columns, x0, x1, y0, y1];
+      for (let i = Math.floor(a0 / CELL); i <= Math.floor(a1 / CELL); i++) {
+        for (let j = Math.floor(b0 / SPAN); j <= Math.floor(b1 / SPAN); j++) {
+          const c = i + ":" + j;
+          const list = map.get(c);
+          if (list) list.push(entry);
+          else map.set(c, [entry]);
+        }
       }
     }
   }
@@ -112,16 +117,18 @@ export class LiveRouter {
   /** Keys of the drawn edges with a segment through the inside of rect r. */
   crossing(r) {
     const out = new Set();
-    const look = (map, lo, hi) => {
-      for (let c = lo; c <= hi; c++) {
-        for (const [key, pts, k] of map.get(c) || []) {
-          if (out.has(key) || this.routes.get(key) !== pts) continue; // stale: re-routed since
-          if (segmentCrosses(pts[k], pts[k + 1], pts[k + 2], pts[k + 3], r)) out.add(key);
+    const look = (map, a0, a1, b0, b1) => {
+      for (let i = Math.floor(a0 / CELL); i <= Math.floor(a1 / CELL); i++) {
+        for (let j = Math.floor(b0 / SPAN); j <= Math.floor(b1 / SPAN); j++) {
+          for (const [key, pts, k] of map.get(i + ":" + j) || []) {
+            if (out.has(key) || this.routes.get(key) !== pts) continue; // stale: re-routed since
+            if (segmentCrosses(pts[k], pts[k + 1], pts[k + 2], pts[k + 3], r)) out.add(key);
+          }
         }
       }
     };
-    look(this.rowBands, Math.floor(r.y / CELL), Math.floor((r.y + r.h) / CELL));
-    look(this.columns, Math.floor(r.x / CELL), Math.floor((r.x + r.w) / CELL));
+    look(this.rowBands, r.y, r.y + r.h, r.x, r.x + r.w);
+    look(this.columns, r.x, r.x + r.w, r.y, r.y + r.h);
     return out;
   }
 
