@@ -32,7 +32,7 @@ const overlap = (a, b, tol = 0.5) =>
   a.x < b.x + b.w - tol && b.x < a.x + a.w - tol && a.y < b.y + b.h - tol && b.y < a.y + a.h - tol;
 
 // A coarse grid over the scene, so a segment is tested against the rects near it only.
-class Grid {
+export class Grid {
   constructor(cell) {
     this.cell = cell;
     this.cells = new Map();

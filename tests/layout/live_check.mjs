@@ -1,17 +1,21 @@
-// Live growth the way the view does it (index.js catchUp: extendVisible, then Placer.place per new
-// node, boxes grown around it), on recordings written by tests/layout/live_docs.py:
+// Live growth the way the view does it (index.js catchUp: extendVisible, then placement.js
+// placeBatch, boxes grown around the new nodes, then liveroute.js routing the edges), on
+// recordings written by tests/layout/live_docs.py:
 //     node tests/layout/live_check.mjs REC.json [REC.json ...]
 // After every batch it checks that no two group boxes that share a parent overlap, no two group
-// labels overlap, no node overlaps another node or a box it is not in, and every box holds its
-// nodes. A batch after which the placer found no free spot (`crowded`) is not drawn but laid out
-// again, as the view does, and checked after that layout.
+// labels overlap, no node overlaps another node or a box it is not in, every box holds its
+// nodes, and no edge, as the view draws it (its route, else a curve), passes through a node or a
+// group box other than its ends and the boxes holding them. A batch after which the placer found
+// no free spot (`crowded`) or an edge no way around is not drawn but laid out again, as the view
+// does, and checked after that layout.
 // Prints one JSON line per recording and exits 1 on any problem.
 import { readFileSync } from "node:fs";
-import { addToIndex, ancestry, extendVisible, homeGroup, indexDoc, visibleGraph } from "../../widgets/js/src/graph.js";
+import { addToIndex, extendVisible, indexDoc, visibleGraph } from "../../widgets/js/src/graph.js";
 import { layoutRequest } from "../../widgets/js/src/layout.js";
-import { nodeSize } from "../../widgets/js/src/measure.js";
-import { Placer } from "../../widgets/js/src/placement.js";
+import { LiveRouter } from "../../widgets/js/src/liveroute.js";
+import { Placer, placeBatch } from "../../widgets/js/src/placement.js";
 import { layoutInput } from "../../widgets/js/src/request.js";
+import { Grid, crosses } from "./layout_check.mjs";
 
 const meets = (a, b, tol = 0.5) => a.x < b.x + b.w - tol && b.x < a.x + a.w - tol && a.y < b.y + b.h - tol && b.y < a.y + a.h - tol;
 
@@ -27,7 +31,9 @@ function relayout(state, collapsed) {
     homes.set(id, home);
   });
   const boxes = res.boxes.map(([id, x, y, w, h]) => ({ id, x, y, w, h }));
-  return { vis, pos, homes, boxes, parents: new Map(groups) };
+  const routes = new Map();
+  layoutInput(state, collapsed, vis).edgeList.forEach((e, i) => res.routes[i] && routes.set(e.key, res.routes[i]));
+  return { vis, pos, homes, boxes, parents: new Map(groups), routes };
 }
 
 /**
@@ -74,13 +80,56 @@ function problems(state, pos, homes, boxes, parents) {
   return bad;
 }
 
+/** An edge as index.js draws it (edgePath): its route, else a cubic curve (sampled as geometry.js does). */
+function drawnPoints(e, pos, routes) {
+  const pts = routes.get(e.key);
+  if (pts && pts.length >= 4) return pts;
+  const a = pos.get(e.source);
+  const b = pos.get(e.target);
+  const [x1, y1, x2, y2] = [a.x, a.y + a.h / 2, b.x, b.y - b.h / 2];
+  const my = (y1 + y2) / 2;
+  const out = [];
+  for (let k = 0; k <= 24; k++) {
+    const t = k / 24;
+    const [a, b, c, d] = [(1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t * t, t ** 3];
+    out.push((a + b) * x1 + (c + d) * x2, a * y1 + (b + c) * my + d * y2);
+  }
+  return out;
+}
+
+/** Edges that pass through a node or box other than their ends and the boxes holding those ends. */
+function edgeProblems(vis, pos, homes, boxes, parents, routes) {
+  const grid = new Grid(200);
+  for (const [id, p] of pos) grid.add({ id, kind: "node", x: p.x - p.w / 2, y: p.y - p.h / 2, w: p.w, h: p.h });
+  for (const [id, b] of boxes) grid.add({ id, kind: "group", x: b.x, y: b.y, w: b.w, h: b.h });
+  const chain = (box, out) => {
+    for (let b = box, n = 0; b && n < 1000; b = parents.get(b) || "", n++) out.add(b);
+    return out;
+  };
+  const bad = [];
+  for (const e of vis.edges.values()) {
+    if (!pos.has(e.source) || !pos.has(e.target)) continue;
+    const own = chain(homes.get(e.target) || "", chain(homes.get(e.source) || "", new Set()));
+    const pts = drawnPoints(e, pos, routes);
+    for (let k = 0; k + 3 < pts.length; k += 2) {
+      for (const r of grid.near(pts[k], pts[k + 1], pts[k + 2], pts[k + 3])) {
+        if (r.kind === "node" ? r.id === e.source || r.id === e.target : own.has(r.id)) continue;
+        if (crosses(pts[k], pts[k + 1], pts[k + 2], pts[k + 3], r)) bad.push(`edge ${e.source} -> ${e.target} crosses ${r.kind} ${r.id}`);
+      }
+    }
+  }
+  return [...new Set(bad)];
+}
+
 function replay({ name, doc, collapsed, batches }) {
   const state = indexDoc(doc);
   const shut = new Set(collapsed || []);
   let view = relayout(state, shut);
   let placer = null;
+  let router = null;
   let relayouts = 0;
   let placeMs = 0;
+  let edgeBatches = 0; // batches after which some edge crosses a foreign node or box
   const bad = [];
   batches.forEach((batch, k) => {
     addToIndex(state, batch.nodes, batch.edges, batch.groups);
@@ -90,21 +139,12 @@ function replay({ name, doc, collapsed, batches }) {
     view.seenEdges = state.edges.length;
     const t0 = performance.now();
     const fresh = extendVisible(state, shut, view.vis, ids, es);
-    if (!placer) placer = new Placer(view.pos, view.homes, view.boxes, view.parents);
-    const inputs = new Map();
-    for (const key of fresh.edges) {
-      const e = view.vis.edges.get(key);
-      if (!inputs.has(e.target)) inputs.set(e.target, []);
-      inputs.get(e.target).push(e.source);
+    if (!placer) {
+      placer = new Placer(view.pos, view.homes, view.boxes, view.parents);
+      router = new LiveRouter(placer, view.pos, view.homes, view.routes, view.vis.edges.values());
     }
-    for (const id of fresh.nodes) {
-      const v = view.vis.nodes.get(id);
-      const ins = (inputs.get(id) || []).map((s) => view.pos.get(s)).filter(Boolean);
-      const chain = ancestry(state, homeGroup(v)).filter((g) => !shut.has(g));
-      view.pos.set(id, placer.place(nodeSize(v), ins, chain));
-      view.homes.set(id, chain.length ? chain[chain.length - 1] : "");
-      if (placer.crowded) break;
-    }
+    const placed = placeBatch(placer, state, shut, view.vis, fresh, view.pos, view.homes);
+    if (placed && !router.update(fresh.edges, (key) => view.vis.edges.get(key))) placer.crowded = true;
     placeMs += performance.now() - t0;
     let now;
     if (placer.crowded) {
@@ -114,12 +154,18 @@ function replay({ name, doc, collapsed, batches }) {
       view.seenNodes = state.order.length;
       view.seenEdges = state.edges.length;
       placer = null;
-      now = problems(state, view.pos, view.homes, new Map(view.boxes.map((b) => [b.id, b])), view.parents);
-    } else now = problems(state, view.pos, view.homes, placer.boxes, placer.parents);
+      const boxes = new Map(view.boxes.map((b) => [b.id, b]));
+      now = problems(state, view.pos, view.homes, boxes, view.parents);
+      now.push(...edgeProblems(view.vis, view.pos, view.homes, boxes, view.parents, view.routes));
+    } else {
+      now = problems(state, view.pos, view.homes, placer.boxes, placer.parents);
+      now.push(...edgeProblems(view.vis, view.pos, view.homes, placer.boxes, placer.parents, view.routes));
+    }
     for (const b of now) bad.push(`after batch ${k}: ${b}`);
+    if (now.some((b) => b.startsWith("edge "))) edgeBatches += 1;
   });
   const nodes = batches.reduce((n, b) => n + b.nodes.length, 0);
-  return { rec: name, batches: batches.length, nodes, relayouts, placeMs: Math.round(placeMs), problems: bad.length, bad: bad.slice(0, 20) };
+  return { rec: name, batches: batches.length, nodes, relayouts, placeMs: Math.round(placeMs), edgeBatches, problems: bad.length, bad: bad.slice(0, 20) };
 }
 
 let failed = 0;

@@ -18,8 +18,9 @@ import {
   indexDoc,
 } from "./graph.js";
 import { layoutWorker } from "./layoutclient.js";
-import { LINE_H, nodeLabel, nodeSize, nodeSub, paramLines } from "./measure.js";
-import { Placer } from "./placement.js";
+import { LINE_H, nodeLabel, nodeSub, paramLines } from "./measure.js";
+import { LiveRouter } from "./liveroute.js";
+import { Placer, placeBatch } from "./placement.js";
 import { layoutInput } from "./request.js";
 
 const SVGNS = "http://www.w3.org/2000/svg";
@@ -488,6 +489,11 @@ class GraphViewUI {
     this.setBusy(-1);
     this.finish(t0, t1, res.ms);
     if (state.order.length > this.seenNodes || state.edges.length > this.seenEdges) this.catchUp();
+    else if (this.applied.size) {
+      // A live view: build what placing the next batch needs now, in a frame of its own (not
+      // the one that paints the drawing), rather than in that batch's handler.
+      yieldToPage().then(() => token === this.layoutSeq && !this.busy && this.preparePlacement());
+    }
   }
 
   finish(t0, t1, layoutMs) {
@@ -545,8 +551,7 @@ class GraphViewUI {
     if (!this.catchingUp) this.pendingEdges = [];
     for (let i = this.seenEdges; i < state.edges.length; i++) this.pendingEdges.push(state.edges[i]);
     this.seenEdges = state.edges.length;
-    if (!this.homes) this.homes = new Map();
-    if (!this.placer) this.placer = new Placer(this.pos, this.homes, this.boxList, this.boxParents);
+    this.preparePlacement();
     const wasEmpty = this.nodeEls.size === 0;
     let last = null;
     do {
@@ -596,28 +601,25 @@ class GraphViewUI {
     this.finish(t0, t0, 0);
   }
 
+  /** The placer and edge router of live growth, built once per layout (their cost grows with the graph). */
+  preparePlacement() {
+    if (this.placer || !this.pos || !this.vis) return;
+    if (!this.homes) this.homes = new Map();
+    this.placer = new Placer(this.pos, this.homes, this.boxList, this.boxParents);
+    this.router = new LiveRouter(this.placer, this.pos, this.homes, this.routes, this.vis.edges.values());
+  }
+
   /** Live growth: place new nodes below their inputs and draw them with their edges. */
   placeAndDraw(fresh, ids) {
-    const state = this.state;
-    const inputs = new Map();
-    for (const key of fresh.edges) {
-      const e = this.vis.edges.get(key);
-      if (!inputs.has(e.target)) inputs.set(e.target, []);
-      inputs.get(e.target).push(e.source);
-    }
-    for (const id of fresh.nodes) {
-      const v = this.vis.nodes.get(id);
-      v.size = nodeSize(v);
-      const ins = (inputs.get(id) || []).map((s) => this.pos.get(s)).filter(Boolean);
-      const chain = ancestry(state, homeGroup(v)).filter((g) => !this.collapsed.has(g));
-      this.pos.set(id, this.placer.place(v.size, ins, chain));
-      this.homes.set(id, chain.length ? chain[chain.length - 1] : "");
-      if (this.placer.crowded) break;
-    }
-    if (this.placer.crowded) {
+    const placed = placeBatch(this.placer, this.state, this.collapsed, this.vis, fresh, this.pos, this.homes);
+    // Edges go around boxes as a layout routes them: the new ones, and those a new node or a grown
+    // box now covers.
+    const routed = placed && this.router.update(fresh.edges, (key) => this.vis.edges.get(key));
+    if (!routed) {
       // No free spot for a node near its inputs (its group's box would swallow a neighbour, e.g. a
       // module called a second time): draw none of this batch and lay the view out again soon
-      // (what arrives meanwhile waits for it), instead of drawing boxes over each other.
+      // (what arrives meanwhile waits for it), instead of drawing boxes over each other. So
+      // does an edge with no way around the boxes.
       this.placer = null;
       this.relayoutSoon = setTimeout(() => {
         this.relayoutSoon = null;
@@ -632,8 +634,8 @@ class GraphViewUI {
       this.drawNode(v, this.layers.nodes);
       this.growBoxes(v);
     }
-    for (const key of fresh.edges) this.drawEdge(this.vis.edges.get(key), this.layers.edges, this.vis.edges.size <= EDGE_LABEL_LIMIT);
-    this.cullNew(fresh);
+    for (const key of routed) this.drawEdge(this.vis.edges.get(key), this.layers.edges, this.vis.edges.size <= EDGE_LABEL_LIMIT);
+    this.cullNew({ nodes: fresh.nodes, edges: routed });
     // Counted member totals of collapsed groups changed: refresh their subtitles.
     const freshSet = fresh.nodes.length ? new Set(fresh.nodes) : null;
     for (const id of ids) {
@@ -668,9 +670,10 @@ class GraphViewUI {
     }
     for (const key of fresh.edges) {
       const rec = this.edgeEls.get(key);
-      if (rec && off(...rec.bbox)) {
-        rec.path.gvHidden = true;
-        rec.path.style.display = "none";
+      // A re-routed edge may have moved onto the screen as well as off it.
+      if (rec && !!rec.path.gvHidden !== off(...rec.bbox)) {
+        rec.path.gvHidden = !rec.path.gvHidden;
+        rec.path.style.display = rec.path.gvHidden ? "none" : "";
       }
     }
   }

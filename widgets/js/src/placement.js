@@ -7,7 +7,8 @@
 // expanded ancestors) swallows a node or box from outside that group. So sibling group boxes never
 // overlap, after any number of appends. Where no such spot is found near the inputs, the node is
 // placed anyway and `crowded` is set: the caller re-lays the view out.
-import { NODE_SEP, RANK_SEP } from "./measure.js";
+import { ancestry, homeGroup } from "./graph.js";
+import { NODE_SEP, RANK_SEP, nodeSize } from "./measure.js";
 
 const ROW = 8; // row bucket height (px) of the spatial index
 const PAD = 10; // the layout's group box padding (sides, bottom) and header: layout.js PAD, HEAD
@@ -24,11 +25,13 @@ export class Placer {
   constructor(pos, homes, boxes, parents) {
     this.rows = new Map();
     this.top = Infinity;
+    this.left = Infinity;
     this.right = -Infinity;
     this.homes = homes || new Map();
     this.boxes = new Map();
     this.parents = new Map(parents || []);
     this.crowded = false;
+    this.placed = []; // what each place() covered since: {node, x, y, w, h} and grown {gid, x, y, w, h}
     for (const b of boxes || []) this.boxes.set(b.id, { x: b.x, y: b.y, w: b.w, h: b.h });
     for (const [id, p] of pos) this.index(p, this.homes.get(id) || "");
   }
@@ -42,6 +45,7 @@ export class Placer {
       this.rows.get(r).push(p);
     }
     this.top = Math.min(this.top, p.y - p.h / 2);
+    this.left = Math.min(this.left, p.x - p.w / 2);
     this.right = Math.max(this.right, p.x + p.w / 2);
   }
 
@@ -172,13 +176,42 @@ export class Placer {
       grown = new Map();
       this.obstacle(x, y, s, chain, grown);
     }
-    for (const [gid, b] of grown) this.boxes.set(gid, b);
+    for (const [gid, b] of grown) {
+      for (const strip of newPart(this.boxes.get(gid), b)) this.placed.push({ gid, ...strip });
+      this.boxes.set(gid, b);
+    }
     for (let k = 1; k < chain.length; k++) if (!this.parents.has(chain[k])) this.parents.set(chain[k], chain[k - 1]);
     if (chain.length && !this.parents.has(chain[0])) this.parents.set(chain[0], "");
     const p = { x, y, w: s.w, h: s.h };
     this.index(p, chain.length ? chain[chain.length - 1] : "");
+    this.placed.push({ node: p, x: x - s.w / 2, y: y - s.h / 2, w: s.w, h: s.h });
     return p;
   }
+}
+
+/**
+ * Place the nodes that a live batch made visible (fresh: {nodes, edges} from extendVisible), each
+ * below its visible inputs and inside its expanded groups (those not in `collapsed`); records each
+ * in pos and homes. Returns false when the placer found no free spot (`crowded`): the caller lays
+ * the view out again.
+ */
+export function placeBatch(placer, state, collapsed, vis, fresh, pos, homes) {
+  const inputs = new Map();
+  for (const key of fresh.edges) {
+    const e = vis.edges.get(key);
+    if (!inputs.has(e.target)) inputs.set(e.target, []);
+    inputs.get(e.target).push(e.source);
+  }
+  for (const id of fresh.nodes) {
+    const v = vis.nodes.get(id);
+    v.size = nodeSize(v);
+    const ins = (inputs.get(id) || []).map((s) => pos.get(s)).filter(Boolean);
+    const chain = ancestry(state, homeGroup(v)).filter((g) => !collapsed.has(g));
+    pos.set(id, placer.place(v.size, ins, chain));
+    homes.set(id, chain.length ? chain[chain.length - 1] : "");
+    if (placer.crowded) return false;
+  }
+  return true;
 }
 
 const meets = (a, b) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
