@@ -7,6 +7,9 @@ notebooks in tests/browser/, opens them, runs all cells and checks:
 graph_live.ipynb
   * the graph draws (SVG nodes present),
   * it grows live while the recording cell runs (the node count rises in several steps),
+  * when a cell ends and JupyterLab makes a new view of the model (the display update), the new
+    view draws at once (no frame without the graph, sampled every frame) and keeps the zoom set
+    with the mouse wheel before,
   * a click on a node opens the details panel and the kernel sees it (`view.selected`, on_select),
   * unticking "simplified" in the browser reaches the kernel, which re-sends the raw graph,
 graph_models.ipynb (real architectures from benchmarks/real_models.py), at a 1024 px wide window
@@ -85,6 +88,21 @@ def test_graph_draws_grows_and_answers_clicks_in_jupyterlab(lab):
 
             # 1. The graph draws.
             page.wait_for_selector(".gv-root .gv-node", timeout=120_000)
+            # From now on, every frame records which view is shown, its node count and its zoom:
+            # when a cell ends, its display is updated and JupyterLab makes a new view of the
+            # model, which must draw at once what the previous one drew (never a blank frame)
+            # and keep the zoom the user set.
+            page.evaluate(SAMPLE_FRAMES)
+            before = page.evaluate("document.querySelector('.gv-root').dataset.zoom")
+            page.hover(".gv-root .gv-svg")
+            page.mouse.wheel(0, -240)
+            page.wait_for_function("(k) => document.querySelector('.gv-root').dataset.zoom !== k",
+                                   arg=before, timeout=30_000)
+            # The samples after this see the zoom; the view now shown is replaced when the cell ends.
+            page.evaluate("window.gvFrames.mark = true; "
+                          "window.gvFrames.zoomedView = document.querySelector('.gv-root')")
+            zoomed = page.evaluate("document.querySelector('.gv-root .gv-scene')"
+                                   ".getAttribute('transform')")
 
             # 2. It grows live while the recording cell runs.
             counts = []
@@ -99,12 +117,23 @@ def test_graph_draws_grows_and_answers_clicks_in_jupyterlab(lab):
                 return False
 
             poll("the recording cell to finish", recorded, 180, every=0.1)
+            # ... and for the new view that the display update makes, drawn.
             page.wait_for_function(
                 """() => { const r = document.querySelector('.gv-root');
-                    return r && r.dataset.busy === '0' && Number(r.dataset.drawn || 0) > 0
-                        && r.querySelectorAll('.gv-node').length > 0; }""",
+                    return r && r !== window.gvFrames.zoomedView && r.dataset.busy === '0'
+                        && Number(r.dataset.drawn || 0) > 0 && r.querySelectorAll('.gv-node').length > 0; }""",
                 timeout=60_000, polling=100)
             counts.append(page.locator(".gv-root .gv-node").count())
+            frames = page.evaluate("() => { window.gvFrames.stop = true; return window.gvFrames.samples; }")
+            views = [f[0] for f in frames]
+            blank = [i for i, f in enumerate(frames) if f[1] == 0]
+            assert not blank, f"a frame without the graph (frames {blank[:5]} of {len(frames)}): " \
+                f"{frames[max(0, blank[0] - 3):blank[0] + 3]}"
+            after_zoom = [f for f in frames if f[3]]
+            assert len({f[0] for f in after_zoom}) > 1, \
+                f"the display update made no new view after the zoom: views {sorted(set(views))}"
+            assert after_zoom[-1][2] == zoomed, \
+                f"the new view lost the zoom: {zoomed} became {after_zoom[-1][2]}"
             steps = sorted(set(counts))
             assert counts[-1] == 31, counts
             assert len(steps) >= 3 and steps[0] < 31, f"no live growth seen: {counts}"
@@ -136,6 +165,26 @@ def test_graph_draws_grows_and_answers_clicks_in_jupyterlab(lab):
 
     # 4. No errors in the browser console.
     assert errors == [], "\n".join(errors)
+
+
+# Records, on every frame until stopped (at most 10 minutes), [view, drawn nodes, zoom, marked]:
+# view numbers each .gv-root element seen (a new number is a new view of the model).
+SAMPLE_FRAMES = """() => {
+    const s = { samples: [], stop: false, mark: false };
+    window.gvFrames = s;
+    const ids = new WeakMap();
+    const t0 = performance.now();
+    const frame = () => {
+        if (s.stop || performance.now() - t0 > 600000) return;
+        const r = document.querySelector('.gv-root');
+        if (r && !ids.has(r)) ids.set(r, (s.n = (s.n || 0) + 1));
+        const scene = r && r.querySelector('.gv-scene');
+        s.samples.push([r ? ids.get(r) : null, r ? r.querySelectorAll('.gv-node').length : 0,
+                        scene && scene.getAttribute('transform'), s.mark]);
+        requestAnimationFrame(frame);
+    };
+    requestAnimationFrame(frame);
+}"""
 
 
 # ---- real models -------------------------------------------------------------------------------

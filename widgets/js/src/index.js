@@ -22,6 +22,7 @@ import { LINE_H, nodeLabel, nodeSub, paramLines } from "./measure.js";
 import { LiveRouter } from "./liveroute.js";
 import { Placer, placeBatch } from "./placement.js";
 import { layoutInput } from "./request.js";
+import { drawnCopy, forget, remember, sameContent } from "./viewcache.js";
 
 const SVGNS = "http://www.w3.org/2000/svg";
 export const KIND_COLORS = {
@@ -149,7 +150,7 @@ class GraphViewUI {
     this.engine = model.get("layout_engine") || "auto";
     this.build();
     this.listen();
-    this.load();
+    if (!this.restore()) this.load();
     model.send({ type: "ready", view: this.viewId, epoch: model.get("_epoch") });
   }
 
@@ -262,6 +263,7 @@ class GraphViewUI {
       ["change:simplified", () => (this.simplifiedBox.checked = !!m.get("simplified"))],
       ["change:selected", () => this.showDetails(m.get("selected"), false)],
       ["msg:custom", (msg) => this.onCustom(msg)],
+      ["destroy", () => forget(this.doc)], // the model closed: no later view will need its drawing
     ];
     for (const [ev, fn] of this.handlers) m.on(ev, fn);
     this.simplifiedBox.onchange = () => {
@@ -334,6 +336,7 @@ class GraphViewUI {
   // ---- data ---------------------------------------------------------------------------------
   async load() {
     if (this.doc && this.model.get("graph") === this.doc && this.model.get("_epoch") === this.epoch) return;
+    if (this.adoptSettled()) return;
     const seq = ++this.loadSeq;
     this.layoutSeq += 1; // a layout of the previous document must not draw
     this.doc = this.model.get("graph") || {};
@@ -360,6 +363,85 @@ class GraphViewUI {
     this.buildStrip();
     for (const msg of this.queued.splice(0)) this.onCustom(msg);
     this.relayout({ open: true });
+  }
+
+  /**
+   * The document was replaced by one with the same content (Python folds the live batches into
+   * `graph` after each cell): keep the drawing, with its zoom and groups, instead of starting over.
+   */
+  adoptSettled() {
+    const doc = this.model.get("graph");
+    if (!doc || !this.drawnState(this.doc) || !sameContent(this.rootState, doc)) return false;
+    this.doc = this.rootState.doc = doc;
+    this.rootState.name = doc.name;
+    this.epoch = this.model.get("_epoch"); // appends of the old epoch are in the document now
+    remember(doc, this);
+    this.updateHeader();
+    return true;
+  }
+
+  /** What a new view of this model needs to draw at once (viewcache.js); null while it changes. */
+  drawnState(doc) {
+    if (this.doc !== doc || this.loading || this.busy || this.catchingUp || this.relayoutSoon) return null;
+    if (this.state !== this.rootState || !this.pos || !this.vis || this.tooLarge) return null;
+    const { doc: _doc, ...index } = this.rootState; // the document itself is the model's: not copied
+    return {
+      index,
+      vis: this.vis,
+      pos: this.pos,
+      homes: this.homes || new Map(),
+      routes: this.routes,
+      boxList: this.boxList,
+      boxParents: this.boxParents || new Map(),
+      bounds: this.bounds,
+      collapsed: this.collapsed,
+      unfolded: this.unfolded,
+      applied: this.applied,
+      seenNodes: this.seenNodes,
+      seenEdges: this.seenEdges,
+      epoch: this.epoch,
+      zoom: this.zoom,
+      userMoved: !!this.userMoved,
+      size: this.size,
+      height: this.canvas.style.height,
+      autoHeight: this.autoHeight,
+      userHeight: this.userHeight,
+      colorBy: this.colorBy,
+    };
+  }
+
+  /**
+   * A new view of a model an earlier view of this page drew (JupyterLab makes one when the cell's
+   * display is updated): draw that view's result at once, no blank frame and no layout. False when
+   * there is none to copy.
+   */
+  restore() {
+    const doc = this.model.get("graph");
+    const d = doc && drawnCopy(doc);
+    if (!d || d.epoch !== this.model.get("_epoch")) return false;
+    const { index, height, size, ...view } = d;
+    Object.assign(this, view);
+    this.doc = doc;
+    this.rootState = this.state = Object.assign(index, { doc });
+    this.colorSel.value = this.colorBy;
+    this.simplifiedBox.checked = !!this.model.get("simplified");
+    if (height) this.canvas.style.height = height;
+    if (size) {
+      this.size = size;
+      this.sizeStale = false;
+    }
+    this.resetScene = true;
+    this.buildStrip();
+    const token = ++this.layoutSeq;
+    const t0 = performance.now();
+    this.setBusy(1);
+    this.draw(token).then((ok) => {
+      this.setBusy(-1);
+      if (!ok) return;
+      this.finish(t0, 0, 0);
+      if (this.state.order.length > this.seenNodes || this.state.edges.length > this.seenEdges) this.catchUp();
+    });
+    return true;
   }
 
   onCollapsedTrait() {
@@ -502,6 +584,7 @@ class GraphViewUI {
     this.root.dataset.drawMs = String(Math.round(t1 ? performance.now() - t1 : 0));
     this.root.dataset.visibleNodes = String(this.vis ? this.vis.nodes.size : 0);
     this.root.dataset.drawn = String((Number(this.root.dataset.drawn) || 0) + 1);
+    if (this.state === this.rootState) remember(this.doc, this);
     this.root.dispatchEvent(new CustomEvent("gv-drawn", { bubbles: true, detail: { ms, layoutMs } }));
   }
 
