@@ -377,6 +377,7 @@ class GraphViewUI {
     this.epoch = this.model.get("_epoch"); // appends of the old epoch are in the document now
     remember(doc, this);
     this.updateHeader();
+    this.buildStrip(); // its graph breaks come from the document's meta
     return true;
   }
 
