@@ -52,3 +52,27 @@ def test_a_cell_defined_keras_ops_layer_is_accepted(kernel):
                 "        return (x - mean) / ops.sqrt(var + np.float32(1e-5))  # a NumPy constant is fine\n")
     out = run(kernel, 'check("course11.q1", Standardize)')
     assert out.startswith("✔"), out
+
+
+def test_a_missing_keepdims_shows_the_shape_error_under_keras_wrapper():
+    """Keras wraps an error inside call() as 'Exception encountered when calling X.call().': the
+    feedback must show what went wrong inside, the shapes that do not broadcast."""
+    from sidebyside import selfcheck
+    from sidebyside.exercises import course11
+
+    wrong = {cls.__name__: cls for (cls,) in course11._q1_wrong()}
+    status, message = selfcheck.verdict("course11.q1", wrong["NoKeepdims"])
+    assert status == "wrong"
+    assert "Incompatible shapes: [4,6] vs. [4]" in message, message
+    assert "Exception encountered" not in message and "\x1b" not in message, message
+
+
+def test_the_cause_is_read_from_inside_the_keras_wrapper():
+    from sidebyside.exercises.course11 import _cause
+
+    wrapped = ValueError("Exception encountered when calling Standardize.call().\n\n"
+                         "\x1b[1mThe size of tensor a (6) must match the size of tensor b (4)\x1b[0m\n\n"
+                         "Arguments received by Standardize.call():\n  • x=torch.Tensor(shape=(4, 6))")
+    assert _cause(wrapped) == "ValueError: The size of tensor a (6) must match the size of tensor b (4)"
+    assert _cause(KeyError("plain")) == "KeyError: 'plain'"
+    assert _cause(RuntimeError()) == "RuntimeError"

@@ -91,3 +91,28 @@ def test_workers_copy_a_generator_object_and_a_stream():
 def test_dataloader_refuses_to_shuffle_a_stream():
     with pytest.raises(ValueError, match="IterableDataset"):
         DataLoader(_Stream(), shuffle=True)
+
+
+def test_pack_padded_sequence_refuses_a_batch_not_sorted_longest_first():
+    """course12.q1 asks for longest first because of this default (enforce_sorted=True)."""
+    from torch.nn.utils.rnn import pack_padded_sequence
+
+    padded = torch.zeros(3, 5)
+    pack_padded_sequence(padded, torch.tensor([5, 3, 1]), batch_first=True)
+    with pytest.raises(RuntimeError, match="sorted in decreasing order"):
+        pack_padded_sequence(padded, torch.tensor([3, 1, 5]), batch_first=True)
+
+
+@pytest.mark.parametrize(("answer", "says"), [
+    ("unsorted", "not longest first"),  # section 1's pad_collate as it is
+    ("labels_as_tuple", "labels is a tuple, not a tensor"),
+    ("labels_left_behind", "each label moves with its sequence"),  # sorted rows: no "pad at the end"
+    ("left_padded", "pad at the end"),
+])
+def test_course12_q1_names_the_mistake(answer, says):
+    from sidebyside import selfcheck
+    from sidebyside.exercises import course12
+
+    wrong = {fn.__name__: fn for (fn,) in course12._q1_wrong()}
+    status, message = selfcheck.verdict("course12.q1", wrong[answer])
+    assert status == "wrong" and says in message, message

@@ -1,15 +1,18 @@
 """A tiny local model server: the smallest "deployment" a lesson can run and shut down again.
 
-`serve(predict)` starts a standard-library `http.server` in a background thread on 127.0.0.1 and a free
-port, and answers `POST /predict` with JSON: `{"inputs": [[...], ...]}` -> `{"outputs": [[...], ...]}`.
+`serve(predict)` starts a standard-library `ThreadingHTTPServer` on 127.0.0.1 and a free port, its
+accept loop in a background thread and each request in a thread of its own, and answers
+`POST /predict` with JSON: `{"inputs": [[...], ...]}` -> `{"outputs": [[...], ...]}`.
 `predict` receives a float32 NumPy array and may return a torch tensor, a TF tensor, a NumPy array or
-a list. `post_json(url, payload)` is the client. Nothing here imports a framework.
+a list, and may be called from several request threads at once. `post_json(url, payload)` is the
+client. Nothing here imports a framework.
 
     with serve(lambda x: model(torch.from_numpy(x))) as server:
         reply = post_json(server.url + "/predict", {"inputs": [[1.0, 2.0]]})
 
-This is a teaching server (one thread, no authentication, loopback only), not a production one: real
-deployments use TorchServe / TF Serving / a web framework behind a proper HTTP server.
+This is a teaching server (no authentication, no batching, no limit on concurrent requests, loopback
+only), not a production one: real deployments use TF Serving, Triton or a web framework behind a
+proper HTTP server (lesson 08; TorchServe, which older tutorials use, is unmaintained).
 """
 
 from __future__ import annotations

@@ -46,6 +46,25 @@ def _framework_names(call) -> list[str]:
     return sorted(set(found))
 
 
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+TF_NODE = re.compile(r"^\{\{function_node [^}]*\}\}\s*")
+
+
+def _cause(err: Exception) -> str:
+    """The error a layer really raised, without Keras's wrapper around it.
+
+    Keras re-raises an error inside call() as 'Exception encountered when calling X.call().', then
+    the original message, then 'Arguments received by ...'; only the middle part says what went wrong.
+    """
+    text = ANSI.sub("", str(err)).strip()
+    paragraphs = [p.strip() for p in text.split("\n\n") if p.strip()]
+    inner = [p for p in paragraphs if not p.startswith(("Exception encountered when calling",
+                                                         "Arguments received by"))]
+    message = TF_NODE.sub("", (inner or paragraphs or [""])[0]).splitlines()[0] if text else ""
+    message = re.sub(r"\s*name:\s*$", "", message).strip()
+    return f"{type(err).__name__}: {message}" if message else type(err).__name__
+
+
 def _standardized(x):
     import numpy as np
 
@@ -95,7 +114,11 @@ def _q1_wrong():
         def call(self, x):
             return x - ops.mean(x, axis=-1, keepdims=True)
 
-    return [(OverBatch,), (NoSqrt,), (WithTf,), (WithNumpy,), (CenterOnly,)]
+    class NoKeepdims(keras.layers.Layer):  # the row means lose their axis: (4, 6) - (4,) fails
+        def call(self, x):
+            return (x - ops.mean(x, axis=-1)) / ops.sqrt(ops.var(x, axis=-1) + 1e-5)
+
+    return [(OverBatch,), (NoSqrt,), (WithTf,), (WithNumpy,), (CenterOnly,), (NoKeepdims,)]
 
 
 @exercise("course11.q1", solution=_q1_solution, wrong_answers=_q1_wrong,
@@ -121,8 +144,7 @@ def q1(layer):
         try:
             got = keras.ops.convert_to_numpy(cls()(x))
         except Exception as err:  # a broken answer: report it as a hint, never crash the notebook
-            raise AssertionError(f"Calling the layer on a {shape} array failed: "
-                                 f"{type(err).__name__}: {str(err).splitlines()[0]}") from err
+            raise AssertionError(f"Calling the layer on a {shape} array failed: {_cause(err)}") from err
         expected = _standardized(x)
         assert got.shape == expected.shape, f"Output shape {got.shape}, expected {expected.shape}."
         assert np.allclose(got, expected, rtol=1e-3, atol=1e-3), (
@@ -133,8 +155,7 @@ def q1(layer):
     try:  # symbolic inputs: what a functional model or a graph passes to call()
         keras.Sequential([keras.Input(shape=(6,)), cls()])
     except Exception as err:
-        raise AssertionError("The layer fails inside a model (symbolic input): "
-                             f"{type(err).__name__}: {str(err).splitlines()[0]}") from err
+        raise AssertionError(f"The layer fails inside a model (symbolic input): {_cause(err)}") from err
 
 
 FAILS_ON_TORCH = frozenset({"C", "D"})

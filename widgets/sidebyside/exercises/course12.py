@@ -2,18 +2,19 @@
 
 from sidebyside.selfcheck import exercise
 
-# --- Q1: a collate_fn that pads ---------------------------------------------------------------------
+# --- Q1: a collate_fn that pads and sorts, for pack_padded_sequence --------------------------------
 
 
 def _q1_cases():
-    """Batches of (tokens, label): uneven lengths, a batch of one, equal lengths, a long one."""
+    """Batches of (tokens, label): uneven lengths, a batch of one, equal lengths, a long one.
+    Every sequence's tokens are distinct, so a row of the answer names the item it came from."""
     import torch
 
     def batch(lengths, first_label=0):
         return [(torch.arange(1, n + 1, dtype=torch.int64) * (k + 1), (first_label + k) % 2)
                 for k, n in enumerate(lengths)]
 
-    return [batch([3, 1, 5]), batch([4]), batch([2, 2], 1), batch([1, 12, 6, 3], 1)]
+    return [batch([3, 1, 5]), batch([4]), batch([2, 2], 1), batch([1, 12, 6, 3], 1), batch([2, 4, 3])]
 
 
 def _to_numpy(value):
@@ -28,81 +29,119 @@ def _q1_solution():
     import torch
     from torch.nn.utils.rnn import pad_sequence
 
-    def pad_collate(items):
+    def sorted_pad_collate(items):
+        items = sorted(items, key=lambda item: len(item[0]), reverse=True)  # longest first
         tokens, labels = zip(*items)
         lengths = torch.tensor([len(t) for t in tokens])
         return pad_sequence(list(tokens), batch_first=True, padding_value=0), lengths, torch.tensor(labels)
 
-    return (pad_collate,)
+    return (sorted_pad_collate,)
 
 
 def _q1_wrong():
     import torch
     from torch.nn.utils.rnn import pad_sequence
 
-    def time_major(items):  # pad_sequence's default layout: [longest, batch]
+    def longest_first(items):
+        return sorted(items, key=lambda item: len(item[0]), reverse=True)
+
+    def unsorted(items):  # section 1's pad_collate as it is: the order the DataLoader drew
         tokens, labels = zip(*items)
+        return (pad_sequence(list(tokens), batch_first=True), torch.tensor([len(t) for t in tokens]),
+                torch.tensor(labels))
+
+    def shortest_first(items):  # sorted, but ascending
+        tokens, labels = zip(*sorted(items, key=lambda item: len(item[0])))
+        return (pad_sequence(list(tokens), batch_first=True), torch.tensor([len(t) for t in tokens]),
+                torch.tensor(labels))
+
+    def labels_left_behind(items):  # sorts the sequences, not their labels
+        tokens = [t for t, _ in longest_first(items)]
+        return (pad_sequence(tokens, batch_first=True), torch.tensor([len(t) for t in tokens]),
+                torch.tensor([label for _, label in items]))
+
+    def labels_as_tuple(items):  # right rows, but the labels stay a tuple of ints
+        tokens, labels = zip(*longest_first(items))
+        return pad_sequence(list(tokens), batch_first=True), torch.tensor([len(t) for t in tokens]), labels
+
+    def time_major(items):  # pad_sequence's default layout: [longest, batch]
+        tokens, labels = zip(*longest_first(items))
         return pad_sequence(list(tokens)), torch.tensor([len(t) for t in tokens]), torch.tensor(labels)
 
-    def fixed_width(items):  # pads every batch to 10, and breaks on a longer sequence
-        tokens, labels = zip(*items)
-        padded = torch.zeros(len(tokens), 10, dtype=torch.int64)
-        for row, t in enumerate(tokens):
-            padded[row, :len(t)] = t[:10]
-        return padded, torch.tensor([len(t) for t in tokens]), torch.tensor(labels)
-
     def left_padded(items):  # zeros in front of the tokens
-        tokens, labels = zip(*items)
+        tokens, labels = zip(*longest_first(items))
         longest = max(len(t) for t in tokens)
         padded = torch.stack([torch.cat([torch.zeros(longest - len(t), dtype=t.dtype), t]) for t in tokens])
         return padded, torch.tensor([len(t) for t in tokens]), torch.tensor(labels)
 
     def minus_one(items):  # pads with -1 instead of 0
-        tokens, labels = zip(*items)
+        tokens, labels = zip(*longest_first(items))
         padded = pad_sequence(list(tokens), batch_first=True, padding_value=-1)
         return padded, torch.tensor([len(t) for t in tokens]), torch.tensor(labels)
 
     def padded_lengths(items):  # the lengths after padding: all equal, the mask is lost
-        tokens, labels = zip(*items)
+        tokens, labels = zip(*longest_first(items))
         padded = pad_sequence(list(tokens), batch_first=True)
         return padded, torch.full((len(tokens),), padded.shape[1]), torch.tensor(labels)
 
     def default_collate(items):  # what the DataLoader does without a collate_fn: stack
-        tokens, labels = zip(*items)
+        tokens, labels = zip(*longest_first(items))
         return torch.stack(list(tokens)), torch.tensor([len(t) for t in tokens]), torch.tensor(labels)
 
-    return [(time_major,), (fixed_width,), (left_padded,), (minus_one,), (padded_lengths,),
-            (default_collate,)]
+    return [(unsorted,), (shortest_first,), (labels_left_behind,), (labels_as_tuple,), (time_major,),
+            (left_padded,), (minus_one,), (padded_lengths,), (default_collate,)]
 
 
 @exercise("course12.q1", solution=_q1_solution, wrong_answers=_q1_wrong,
-          success="Right: every batch is as wide as its longest sequence, zeros at the end, and the "
-                  "lengths say where the padding starts.",
-          hints=["pad_sequence(seqs, batch_first=True, padding_value=0) pads at the end to the "
-                 "longest sequence of the list."])
+          success="Right: longest first, as pack_padded_sequence wants by default; every batch as wide "
+                  "as its longest sequence, zeros at the end; each label moved with its sequence.",
+          hints=["Sort the (tokens, label) pairs by len(tokens), longest first, before splitting "
+                 "them, so that each label moves with its sequence; pad_sequence(..., "
+                 "batch_first=True) pads at the end."])
 def q1(pad_collate):
     import numpy as np
+    import torch
+    from torch.nn.utils.rnn import pack_padded_sequence
 
     assert callable(pad_collate), "pad_collate must be a function: items -> (padded, lengths, labels)."
     for items in _q1_cases():
         out = pad_collate(items)
         assert isinstance(out, (tuple, list)) and len(out) == 3, (
             "Return three things: (padded, lengths, labels).")
+        for name, part in zip(("padded", "lengths", "labels"), out):
+            assert isinstance(part, torch.Tensor), (
+                f"{name} is a {type(part).__name__}, not a tensor: wrap it, e.g. torch.tensor({name}) "
+                "(a loss function and pack_padded_sequence take tensors).")
         padded, lengths, labels = (_to_numpy(part) for part in out)
         true_lengths = [len(t) for t, _ in items]
         longest = max(true_lengths)
         assert padded.shape == (len(items), longest), (
             f"For {len(items)} sequences of lengths {true_lengths}, padded has shape "
             f"{tuple(padded.shape)}; expected {(len(items), longest)}: [batch, longest in THIS batch].")
-        for row, ((tokens, _), n) in enumerate(zip(items, true_lengths)):
-            assert np.array_equal(padded[row, :n], tokens.numpy()), (
-                f"Row {row} should start with its {n} tokens {tokens.tolist()}, got {padded[row].tolist()}: "
-                "pad at the end, not in front.")
+        lengths = np.ravel(lengths)
+        assert sorted(lengths.tolist()) == sorted(true_lengths), (
+            f"lengths should be the true lengths of the sequences ({sorted(true_lengths, reverse=True)} "
+            f"once sorted), got {lengths.tolist()}: count the tokens before padding.")
+        assert all(a >= b for a, b in zip(lengths, lengths[1:])), (
+            f"lengths {lengths.tolist()} are not longest first: sort the items by length, descending "
+            "(pack_padded_sequence's default enforce_sorted=True refuses any other order).")
+        labels = np.ravel(labels)
+        assert len(labels) == len(items), f"{len(items)} items but {len(labels)} labels."
+        unused = list(range(len(items)))
+        for row, n in enumerate(lengths):
+            source = next((k for k in unused if np.array_equal(padded[row, :n], items[k][0].numpy())), None)
+            if source is None:
+                tail = [k for k in unused if np.array_equal(padded[row, longest - n:], items[k][0].numpy())]
+                assert not tail, f"Row {row} ends with its tokens, zeros in front: pad at the end."
+                raise AssertionError(f"Row {row} ({padded[row].tolist()}) does not start with the "
+                                     f"{n} tokens of any one sequence of the batch.")
+            unused.remove(source)
             assert np.all(padded[row, n:] == 0), f"Row {row} is padded with {padded[row, n:].tolist()}: use 0."
-        assert np.array_equal(np.ravel(lengths), true_lengths), (
-            f"lengths should be the true lengths {true_lengths}, got {np.ravel(lengths).tolist()}.")
-        assert np.array_equal(np.ravel(labels), [label for _, label in items]), (
-            f"labels should be {[label for _, label in items]}, got {np.ravel(labels).tolist()}.")
+            assert labels[row] == items[source][1], (
+                f"Row {row} holds the sequence {items[source][0].tolist()}, whose label is "
+                f"{items[source][1]}, but labels[{row}] is {labels[row]}: sort the (tokens, label) "
+                "pairs together, so that each label moves with its sequence.")
+        pack_padded_sequence(out[0].float(), out[1], batch_first=True)  # the call this batch is for
 
 
 # --- Q2: a tf.data pipeline in a working order ----------------------------------------------------

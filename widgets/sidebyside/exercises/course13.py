@@ -73,8 +73,8 @@ def _q2_wrong():
 
 @exercise("course13.q2", solution=_q2_solution, wrong_answers=_q2_wrong,
           success="Right: 2**-30 is below float16's smallest subnormal (2**-24), so it is stored as 0; "
-                  "2**-30 * 2**16 = 2**-14, float16's smallest normal. 2**16 is also GradScaler's "
-                  "default starting scale.",
+                  "2**-30 * 2**16 = 2**-14, float16's smallest normal. (That GradScaler also starts "
+                  "at 2**16 is a coincidence: it starts large on purpose and halves S on overflow.)",
           hints=["float16: smallest subnormal 2**-24, smallest normal 2**-14 (see section 1)."])
 def q2(answer):
     import math

@@ -27,6 +27,11 @@ def _q1_wrong():
         (lambda a, b: np.allclose(a, b, atol=0.5),),  # so loose that a quantised model "agrees"
         (lambda a, b: abs(float(a.sum()) - float(b.sum())) < 1e-3,),  # errors cancel in a sum
         (lambda a, b: bool((a.argmax(1) == b.argmax(1)).all()),),  # same digit, different logits
+        (lambda a, b: np.allclose(a, b, atol=1e-2),),  # 10,000x round-off: hides a 1e-3 bug
+        (lambda a, b: float(np.abs(a - b).max()) < 0.04,),  # the same, as a largest-difference test
+        (lambda a, b: np.allclose(a, b, rtol=1e-2),),  # 1 % of a logit: far above round-off
+        (lambda a, b: np.allclose(a, b, rtol=1e-2, atol=1e-4),),  # a right atol, a loose rtol
+        (lambda a, b: np.allclose(a, b, rtol=1e-3, atol=1e-3),),  # still 1,000x round-off
     ]
 
 
@@ -49,6 +54,8 @@ def q1(agree):
     )
     one_bug = a.copy()
     one_bug[5, 3] += 0.05  # one logit off: e.g. a bias copied into the wrong slot
+    small_bug = a.copy()
+    small_bug.flat[np.abs(np.abs(a) - 4).argmin()] += 1e-3  # a logit of about 4 off by 1e-3
     quantised = a + (rng.standard_normal(a.shape) * 0.03).astype(np.float32)  # int8-like error
     cancelling = a + np.where(np.arange(a.size).reshape(a.shape) % 2 == 0, 0.5, -0.5).astype(np.float32)
     wrong_layout = a[:, ::-1].copy()
@@ -59,6 +66,11 @@ def q1(agree):
             f"Your agree() accepted {name}. A tolerance that hides that hides real bugs; "
             "also compare element by element, not sums or predicted classes."
         )
+    assert not bool(agree(a, small_bug)), (
+        "Your agree() accepted one logit of about 4 that is off by 0.001 (a float16 bias could do "
+        "that). Round-off is about 1e-6: an atol of 1e-3, or an rtol of 1e-3 (4e-3 on a logit of 4), "
+        "is a thousand times too loose. Stay a little above round-off, e.g. 1e-4."
+    )
 
 
 def _q2_solution():
