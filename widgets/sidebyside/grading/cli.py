@@ -83,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def autograde(course: Path, args) -> int:
     from sidebyside.grading.gradebook import record, write_markdown_feedback, write_report
-    from sidebyside.grading.grader import find_submissions, grade_all, rejected_result
+    from sidebyside.grading.grader import (find_submissions, grade_all, grader_fault,
+                                           refused_result)
     from sidebyside.grading.notebook import load_assignment
     from sidebyside.grading.sandbox import Limits, SandboxUnavailable
     from sidebyside.grading.untrusted import terminal_text
@@ -92,8 +93,8 @@ def autograde(course: Path, args) -> int:
     rejected: dict[str, str] = {}
     submissions = find_submissions(course, args.assignment, args.student, rejected=rejected)
     for name, problem in rejected.items():
-        print(f"sidebyside grade: not grading the folder {terminal_text(repr(name))}: its name cannot "
-              f"be a student id ({problem}); rename it and grade it again", file=sys.stderr)
+        print(f"sidebyside grade: not grading {terminal_text(repr(name))}: {problem}",
+              file=sys.stderr)
     if not submissions and not rejected:
         print(f"no submissions in {course / 'submitted'}/*/{args.assignment}", file=sys.stderr)
         return 1
@@ -106,14 +107,32 @@ def autograde(course: Path, args) -> int:
         limits.memory_bytes = int(args.memory_gib * 2**30)
 
     unrecorded = []
+    # results are held until one shows the runner started in its sandbox: if none does, and all
+    # failed alike before any student code ran, the grader is broken and nothing may be stored
+    held: list = []
 
-    def on_result(result):
+    def store(result):
         try:  # one result that cannot be stored must not stop the rest of the batch
             record(course, assignment, result, submissions[result.student])
             write_markdown_feedback(course, result)
         except Exception as err:  # noqa: BLE001 - reported below and in the exit code
             unrecorded.append(result.student)
             result.notes.append(f"result could not be stored: {type(err).__name__}: {err}")
+
+    started = []  # one result whose runner started: from then on results are stored as they come
+
+    def on_result(result):
+        if not result.stored:  # a refused folder: no grade, no autograded copy, one report row
+            return
+        if not started and not result.started:
+            held.append(result)
+            return
+        if not started:
+            started.append(result.student)
+            for earlier in held:
+                store(earlier)
+            held.clear()
+        store(result)
 
     from sidebyside.grading.cluster import ClusterError, cluster_grader
 
@@ -124,9 +143,23 @@ def autograde(course: Path, args) -> int:
             results = grade(assignment, submissions, jobs=args.jobs, limits=limits,
                             progress=not args.no_progress, on_result=on_result)
         except (SandboxUnavailable, ClusterError) as err:
+            if not grader_fault(held):
+                for result in held:  # received before the cluster was lost: stored, as it says
+                    store(result)
             print(f"sidebyside grade: {err}", file=sys.stderr)
             return 3
-    results += [rejected_result(assignment, name, problem) for name, problem in rejected.items()]
+    fault = grader_fault(held)
+    if fault:
+        print(f"sidebyside grade: every submission failed the same way before any student code "
+              f"ran ({terminal_text(fault)}): the grader is broken here, not the submissions. "
+              "No score was written (gradebook, autograded/ and reports unchanged); fix the "
+              "grader's installation and grade again.", file=sys.stderr)
+        return 3
+    for result in held:
+        store(result)
+    held.clear()
+    results += [refused_result(assignment, name, problem) for name, problem in rejected.items()]
+    results.sort(key=lambda r: r.student)
     report = course / "reports" / f"{args.assignment}.csv"
     write_report(report, results, assignment)
     for r in results:
