@@ -274,7 +274,8 @@ def _execute_and_judge(assignment: Assignment, plan: Plan, result: SubmissionRes
             outcome = Outcome(gid, points, 0.0, f"calling your code raised {err['ename']}: "
                               f"{err['evalue'][:300]}")
         else:
-            outcome = _verify(assignment, gid, points, inputs.get(gid), got[0].get("result"))
+            code = [st["source"] for st in plan.steps if st["kind"] == "cell"]
+            outcome = _verify(assignment, gid, points, inputs.get(gid), got[0].get("result"), code)
         result.outcomes[gid] = outcome
     result.score = float(sum(o.score for o in result.outcomes.values()))
     result.feedback_nb = feedback_notebook(assignment, plan, cells, result.outcomes, result.notes)
@@ -290,9 +291,15 @@ def _death_cause(run, limits: Limits) -> str:
     return f"exit code {code}: os._exit, a crash or a resource limit"
 
 
-def _verify(assignment: Assignment, gid: str, points: float, inputs, value) -> Outcome:
+def _verify(assignment: Assignment, gid: str, points: float, inputs, value,
+            code: list[str] = ()) -> Outcome:
+    """`verify` on the reported values, then the check's rule on the code the notebook ran (its
+    cells as submitted, read here: a rule such as "do not call log_softmax" is about the source)."""
+    check = assignment.checks[gid]
     try:
-        assignment.checks[gid].verify(inputs, value)
+        check.verify(inputs, value)
+        if check.source_rule is not None:
+            check.source_rule(list(code))
     except AssertionError as err:
         return Outcome(gid, points, 0.0, str(err) or "wrong answer")
     except Exception as err:  # noqa: BLE001 - a forged/odd value must not crash the batch

@@ -8,13 +8,17 @@ autograded test cell (matched by the cell's nbgrader grade_id):
 - `probe`          Python source run in the student's kernel after the student's cells; it reads
                    `inputs`, calls the student's functions, and stores plain values in `result`;
 - `verify(inputs, result)`  runs in the grader process: computes the reference for `inputs` itself
-                   and raises AssertionError("student-facing message") if the values do not match.
+                   and raises AssertionError("student-facing message") if the values do not match;
+- `source_rule(cells)`  optional, in the grader process too: the code cells of the submission (as
+                   submitted, never as the kernel reports them) for a rule about how the answer is
+                   written ("do not call log_softmax"); raises AssertionError("message") if broken.
 
 Points come from the notebook's nbgrader metadata, so `nbgrader` and the hardened grader agree.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +34,40 @@ class Check:
     probe: str
     inputs: Callable[[np.random.Generator], dict]
     verify: Callable[[dict, Any], None]
+    source_rule: Callable[[list[str]], None] | None = None
+
+
+def python_trees(cells: list[str]) -> list[ast.AST]:
+    """Each cell parsed as Python, IPython syntax (magics, `!cmd`) first turned into calls as the
+    kernel does; a cell that still does not parse is left out (it raised when it ran)."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    manager, trees = TransformerManager(), []
+    for cell in cells:
+        try:
+            trees.append(ast.parse(manager.transform_cell(cell)))
+        except (SyntaxError, ValueError):
+            continue
+    return trees
+
+
+def names_used(cells: list[str]) -> set[str]:
+    """Every attribute, name, imported name and string constant in the cells' code (comments and
+    docstrings' prose are not code: a docstring counts only as one whole string)."""
+    found = set()
+    for tree in python_trees(cells):
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute):
+                found.add(node.attr)
+            elif isinstance(node, ast.Name):
+                found.add(node.id)
+            elif isinstance(node, ast.alias):
+                found.update(node.name.split("."))
+                if node.asname:
+                    found.add(node.asname)
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                found.add(node.value)
+    return found
 
 
 def load_checks(path: Path) -> dict[str, Check]:
