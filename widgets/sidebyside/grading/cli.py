@@ -5,10 +5,14 @@
     sidebyside grade feedback ps01_tensors       # nbgrader generate_feedback (HTML) + feedback.md
     sidebyside grade export                      # nbgrader export -> grades.csv
     sidebyside grade all ps01_tensors            # autograde + feedback + export
+    sidebyside grade regrade ps01_tensors        # after a check is fixed: re-run what changed,
+                                                 # audit trail in reports/<a>.audit.csv
 
 Options: --course-dir (default: ./graded if it exists, else .), --jobs N (default: all cores),
 --student ID (repeatable), --wall SECONDS (whole notebook), --cell SECONDS, --memory-gib N,
 --cluster tcp://HOST:8786 (one sandboxed job per submission on Dask workers; this process writes).
+regrade: --question GRADE_ID (repeatable; default: the tests whose check changed), --student,
+--why TEXT (for the audit trail), --by NAME (default: the login), --dry-run.
 """
 
 from __future__ import annotations
@@ -45,7 +49,8 @@ def default_course_dir() -> Path:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="sidebyside grade", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("action", choices=["generate", "autograde", "feedback", "export", "all"])
+    p.add_argument("action", choices=["generate", "autograde", "feedback", "export", "all",
+                                      "regrade"])
     p.add_argument("assignment", nargs="?")
     p.add_argument("--course-dir", type=Path, default=None)
     p.add_argument("--jobs", type=int, default=None, help="parallel sandboxes (default: cores)")
@@ -57,6 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cluster", metavar="ADDRESS", default=None,
                    help="grade on a Dask cluster, e.g. tcp://host:8786 (graded/README)")
     p.add_argument("--to", type=Path, default=None, help="export: CSV path (default grades.csv)")
+    p.add_argument("--question", action="append", default=None,
+                   help="regrade: this test (grade_id) again; repeatable")
+    p.add_argument("--why", default=None, help="regrade: the reason, kept in the audit trail")
+    p.add_argument("--by", default=None, help="regrade: who (default: the login)")
+    p.add_argument("--dry-run", action="store_true", help="regrade: print, write nothing")
     return p
 
 
@@ -71,6 +81,10 @@ def main(argv: list[str] | None = None) -> int:
         return nbgrader(course, "generate_assignment", args.assignment, "--force")
     if args.action == "export":
         return export(course, args.to)
+    if args.action == "regrade":
+        from sidebyside.grading.regrade import regrade
+
+        return regrade(course, args)
     if args.action in ("autograde", "all"):
         code = autograde(course, args)
         if code or args.action == "autograde":
@@ -86,7 +100,7 @@ def autograde(course: Path, args) -> int:
     from sidebyside.grading.grader import (find_submissions, grade_all, grader_fault,
                                            refused_result)
     from sidebyside.grading.notebook import load_assignment
-    from sidebyside.grading.sandbox import Limits, SandboxUnavailable
+    from sidebyside.grading.sandbox import SandboxUnavailable
     from sidebyside.grading.untrusted import terminal_text
 
     assignment = load_assignment(course, args.assignment)
@@ -98,14 +112,7 @@ def autograde(course: Path, args) -> int:
     if not submissions and not rejected:
         print(f"no submissions in {course / 'submitted'}/*/{args.assignment}", file=sys.stderr)
         return 1
-    limits = Limits()
-    if args.wall:
-        limits.wall_seconds = args.wall
-    if args.cell:
-        limits.cell_seconds = args.cell
-    if args.memory_gib:
-        limits.memory_bytes = int(args.memory_gib * 2**30)
-
+    limits = limits_from(args)
     unrecorded = []
     # results are held until one shows the runner started in its sandbox: if none does, and all
     # failed alike before any student code ran, the grader is broken and nothing may be stored
@@ -162,6 +169,10 @@ def autograde(course: Path, args) -> int:
     results.sort(key=lambda r: r.student)
     report = course / "reports" / f"{args.assignment}.csv"
     write_report(report, results, assignment)
+    from sidebyside.grading.regrade import write_ledger
+
+    write_ledger(course, assignment, [r for r in results
+                                      if r.stored and r.student not in unrecorded])
     for r in results:
         print(f"{terminal_text(r.student):<24} {r.score:>5g}/{r.max_score:<5g} {r.status:<8} "
               f"{terminal_text('; '.join(r.notes))[:100]}")
@@ -172,6 +183,19 @@ def autograde(course: Path, args) -> int:
               "are stored", file=sys.stderr)
         return 1
     return 0
+
+
+def limits_from(args):
+    from sidebyside.grading.sandbox import Limits
+
+    limits = Limits()
+    if args.wall:
+        limits.wall_seconds = args.wall
+    if args.cell:
+        limits.cell_seconds = args.cell
+    if args.memory_gib:
+        limits.memory_bytes = int(args.memory_gib * 2**30)
+    return limits
 
 
 def feedback(course: Path, assignment_name: str, students: list[str] | None) -> int:

@@ -148,9 +148,11 @@ def scrub(value):
 
 
 def grade_submission(assignment: Assignment, student: str, submission_dir: Path,
-                     sandbox: Sandbox, cpu: int | None = None) -> SubmissionResult:
+                     sandbox: Sandbox, cpu: int | None = None,
+                     keep: dict[str, Outcome] | None = None) -> SubmissionResult:
     """Grade one submission folder in a sandbox of its own and return its result (never raises for
-    anything the submission contains). The gradebook is not touched: the caller records results."""
+    anything the submission contains). The gradebook is not touched: the caller records results.
+    `keep` (a regrade): these tests' outcomes are kept as they are and their probes not run."""
     start = time.monotonic()
     result = SubmissionResult(student, assignment.name, 0.0, assignment.max_score)
     name = f"{assignment.notebook_name}.ipynb"
@@ -175,7 +177,8 @@ def grade_submission(assignment: Assignment, student: str, submission_dir: Path,
             result.feedback_nb = feedback_notebook(assignment, plan, {}, result.outcomes,
                                                    result.notes)
             return result
-        _execute_and_judge(assignment, plan, result, Path(submission_dir), folder_fd, sandbox, cpu)
+        _execute_and_judge(assignment, plan, result, Path(submission_dir), folder_fd, sandbox, cpu,
+                           keep or {})
     finally:
         os.close(folder_fd)
         result.seconds = time.monotonic() - start  # includes the sandbox's cleanup
@@ -192,12 +195,15 @@ def _invalid(result: SubmissionResult, assignment: Assignment, note: str, reason
 
 
 def _execute_and_judge(assignment: Assignment, plan: Plan, result: SubmissionResult, folder: Path,
-                       folder_fd: int, sandbox: Sandbox, cpu: int | None) -> None:
+                       folder_fd: int, sandbox: Sandbox, cpu: int | None,
+                       keep: dict[str, Outcome]) -> None:
     nonce = secrets.token_hex(16)
     rng = np.random.default_rng(secrets.randbits(128))
     inputs = {}
     steps = []
     for step in plan.steps:
+        if step["kind"] == "probe" and step["grade_id"] in keep:
+            continue  # a regrade re-runs only the tests whose check changed
         if step["kind"] == "probe":
             check = assignment.checks[step["grade_id"]]
             inputs[step["grade_id"]] = check.inputs(rng)
@@ -263,7 +269,9 @@ def _execute_and_judge(assignment: Assignment, plan: Plan, result: SubmissionRes
                                 f"{limits.memory_bytes / 2**30:g} GiB)")
     for gid, points in assignment.tests.items():
         got = probes.get(gid, [])
-        if not got:
+        if gid in keep:
+            outcome = keep[gid]
+        elif not got:
             message = f"not reached: {stop}" if stop else "no result was reported"
             outcome = Outcome(gid, points, 0.0, message)
         elif len(got) > 1:
@@ -396,8 +404,10 @@ class Progress:
 
 def grade_all(assignment: Assignment, submissions: dict[str, Path], jobs: int | None = None,
               limits: Limits | None = None, progress: bool = True, on_result=None,
-              pin: bool = False) -> list[SubmissionResult]:
-    """Grade every submission in parallel; `on_result(result)` runs in the calling thread."""
+              pin: bool = False,
+              keep: dict[str, dict[str, Outcome]] | None = None) -> list[SubmissionResult]:
+    """Grade every submission in parallel; `on_result(result)` runs in the calling thread.
+    `keep`: student -> the outcomes a regrade keeps (their probes are not run)."""
     from sidebyside.grading.sandbox import check_available, isolation
 
     sandbox = Sandbox(limits or Limits())
@@ -419,7 +429,8 @@ def grade_all(assignment: Assignment, submissions: dict[str, Path], jobs: int | 
         # scheduler can move a sandbox to whichever core is free; a pinned one cannot
         cpu = cpus[slot % len(cpus)] if pin and jobs <= len(cpus) else None
         try:
-            return grade_submission(assignment, student, submissions[student], sandbox, cpu)
+            return grade_submission(assignment, student, submissions[student], sandbox, cpu,
+                                    (keep or {}).get(student))
         except Exception as err:  # noqa: BLE001 - one broken submission never stops the batch
             res = SubmissionResult(student, assignment.name, 0.0, assignment.max_score,
                                    status="invalid")
