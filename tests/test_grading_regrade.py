@@ -139,8 +139,10 @@ def test_regrade_regenerates_the_feedback(regraded):
     md = (course / "feedback" / "shortcut" / NAME / "feedback.md").read_text()
     assert "4 / 10" in md and "not an exported program" in md
     assert "not from a copy of the Keras model" in md
+    # Q3's check is hidden: counted, never shown on its own (spec.py: visibility)
+    assert "1 hidden check: 1 passed (4 / 4 points)" in md and Q3 not in md
     html = (course / "feedback" / "shortcut" / NAME / f"{NAME}.html").read_text()
-    assert "not an exported program" in html
+    assert "not an exported program" in html and "a hidden check" in html
     record = json.loads((course / "reports" / f"{NAME}.outcomes.json").read_text())
     assert record["students"]["right"][Q1][0] == 3.0
 
@@ -151,3 +153,56 @@ def test_a_second_regrade_finds_nothing_and_writes_nothing(regraded, capsys):
     assert cli.main(["regrade", NAME, *regraded["common"]]) == 0
     assert "nothing to regrade" in capsys.readouterr().out
     assert (course / "reports" / f"{NAME}.audit.csv").read_text() == audit
+
+
+def test_canvas_and_moodle_exports_read_back_by_their_rules(regraded):
+    """The regraded scores in each LMS's gradebook CSV, per question, read back as that LMS reads
+    it; names a spreadsheet would evaluate stay text (a leading apostrophe), numbers stay numbers."""
+    from nbgrader.api import Gradebook
+
+    course = regraded["course"]
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "sidebyside") as gb:
+        student = gb.find_student("shortcut")
+        student.first_name, student.last_name = '=HYPERLINK("http://x.example","y")', "@SUM(A1)"
+        student.email = "+1@example.org"
+        gb.db.commit()
+    columns = [NAME, f"{NAME}: {Q1}", f"{NAME}: {Q2}", f"{NAME}: {Q3}"]
+    points = {NAME: 10.0, f"{NAME}: {Q1}": 3.0, f"{NAME}: {Q2}": 3.0, f"{NAME}: {Q3}": 4.0}
+    want = {"right": [10.0, 3.0, 3.0, 4.0], "shortcut": [4.0, 0.0, 0.0, 4.0],
+            "copy_tf": [7.0, 3.0, 0.0, 4.0]}
+
+    assert cli.main(["export", "--course-dir", str(course), "--format", "canvas"]) == 0
+    with open(course / "grades-canvas.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    header, possible, students = rows[0], rows[1], rows[2:]
+    assert header[:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
+    assert possible[0] == "Points Possible"
+    assert {h: float(p) for h, p in zip(header[5:], possible[5:])} == points
+    by_login = {r[3]: r for r in students}  # matched by SIS Login ID, ID left empty
+    assert set(by_login) == set(want)
+    for login, scores in want.items():
+        row = dict(zip(header, by_login[login]))
+        assert [float(row[c]) for c in columns] == scores, login
+    assert by_login["shortcut"][0] == "'@SUM(A1), =HYPERLINK(\"http://x.example\",\"y\")"
+
+    assert cli.main(["export", "--course-dir", str(course), "--format", "moodle"]) == 0
+    with open(course / "grades-moodle.csv", newline="", encoding="utf-8") as f:
+        table = list(csv.DictReader(f))
+    assert list(table[0])[:5] == ["Username", "First name", "Last name", "Email address",
+                                  "ID number"]
+    moodle = {r["Username"]: r for r in table}
+    for login, scores in want.items():
+        assert [float(moodle[login][c]) for c in columns] == scores, login
+    shortcut = moodle["shortcut"]
+    assert shortcut["First name"] == "'" + '=HYPERLINK("http://x.example","y")'
+    assert shortcut["Last name"] == "'@SUM(A1)" and shortcut["Email address"] == "'+1@example.org"
+    cells = [c for r in table for c in r.values()]
+    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@") and not _number(c)]
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False

@@ -160,7 +160,15 @@ def q3_verify(inputs, result):
 
 
 CHECKS = [
-    Check("ps08_q1_tests", Q1_PROBE, _inputs, q1_verify),
-    Check("ps08_q2_tests", Q2_PROBE, _inputs, q2_verify),
-    Check("ps08_q3_tests", Q3_PROBE, _inputs, q3_verify),
+    Check("ps08_q1_tests", Q1_PROBE, _inputs, q1_verify,
+          visibility="visible", points=3,
+          message=("the file at `path` is an exported program that torch.export.load reads back, "
+                   "and the module you return answers from it alone")),
+    Check("ps08_q2_tests", Q2_PROBE, _inputs, q2_verify,
+          visibility="visible", points=3,
+          message=("`folder` holds a SavedModel whose serve endpoint answers, and your function "
+                   "answers from it, not from the Keras model in memory")),
+    Check("ps08_q3_tests", Q3_PROBE, _inputs, q3_verify,
+          visibility="hidden", points=4,
+          message="the served model answers POST /predict with the right outputs"),
 ]

@@ -122,7 +122,16 @@ def q3_verify(inputs, result):
 
 
 CHECKS = [
-    Check("ps09_q1_tests", Q1_PROBE, q1_inputs, q1_verify, q1_rule),
-    Check("ps09_q2_tests", Q2_PROBE, q2_inputs, q2_verify),
-    Check("ps09_q3_tests", Q3_PROBE, q3_inputs, q3_verify),
+    Check("ps09_q1_tests", Q1_PROBE, q1_inputs, q1_verify, q1_rule,
+          visibility="visible", points=4,
+          message=("your log-softmax stays finite, values and gradients, on large logits, without"
+                   " the frameworks' own log_softmax")),
+    Check("ps09_q2_tests", Q2_PROBE, q2_inputs, q2_verify,
+          visibility="visible", points=3,
+          message=("your loss is one number that does not broadcast an (n, 1) prediction against "
+                   "an (n,) target")),
+    Check("ps09_q3_tests", Q3_PROBE, q3_inputs, q3_verify,
+          visibility="after_due", points=3,
+          message=("your tf.function traces once for many different factors and gives the right "
+                   "values")),
 ]

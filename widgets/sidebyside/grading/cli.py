@@ -4,6 +4,7 @@
     sidebyside grade autograde ps01_tensors      # sandboxed, parallel, progress bar, gradebook
     sidebyside grade feedback ps01_tensors       # nbgrader generate_feedback (HTML) + feedback.md
     sidebyside grade export                      # nbgrader export -> grades.csv
+    sidebyside grade export --format canvas      # Canvas's gradebook CSV (or moodle), per question
     sidebyside grade all ps01_tensors            # autograde + feedback + export
     sidebyside grade regrade ps01_tensors        # after a check is fixed: re-run what changed,
                                                  # audit trail in reports/<a>.audit.csv
@@ -62,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cluster", metavar="ADDRESS", default=None,
                    help="grade on a Dask cluster, e.g. tcp://host:8786 (graded/README)")
     p.add_argument("--to", type=Path, default=None, help="export: CSV path (default grades.csv)")
+    p.add_argument("--format", choices=["nbgrader", "canvas", "moodle"], default="nbgrader",
+                   help="export: nbgrader's grades.csv, or the gradebook CSV Canvas or Moodle "
+                        "imports (grades-canvas.csv, grades-moodle.csv)")
     p.add_argument("--question", action="append", default=None,
                    help="regrade: this test (grade_id) again; repeatable")
     p.add_argument("--why", default=None, help="regrade: the reason, kept in the audit trail")
@@ -79,6 +83,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.action == "generate":
         return nbgrader(course, "generate_assignment", args.assignment, "--force")
+    if args.action == "export" and args.format != "nbgrader":
+        from sidebyside.grading.lms import export as lms_export
+
+        print(f"wrote {lms_export(course, args.format, args.to)}")
+        return 0
     if args.action == "export":
         return export(course, args.to)
     if args.action == "regrade":
@@ -96,9 +105,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def autograde(course: Path, args) -> int:
-    from sidebyside.grading.gradebook import record, write_markdown_feedback, write_report
-    from sidebyside.grading.grader import (find_submissions, grade_all, grader_fault,
-                                           refused_result)
+    from sidebyside.grading.gradebook import (
+        due_passed,
+        record,
+        write_markdown_feedback,
+        write_report,
+    )
+    from sidebyside.grading.grader import find_submissions, grade_all, grader_fault, refused_result
     from sidebyside.grading.notebook import load_assignment
     from sidebyside.grading.sandbox import SandboxUnavailable
     from sidebyside.grading.untrusted import terminal_text
@@ -113,6 +126,7 @@ def autograde(course: Path, args) -> int:
         print(f"no submissions in {course / 'submitted'}/*/{args.assignment}", file=sys.stderr)
         return 1
     limits = limits_from(args)
+    due: list[bool] = []  # "after_due" checks are shown once the due date passed; read when needed
     unrecorded = []
     # results are held until one shows the runner started in its sandbox: if none does, and all
     # failed alike before any student code ran, the grader is broken and nothing may be stored
@@ -120,8 +134,10 @@ def autograde(course: Path, args) -> int:
 
     def store(result):
         try:  # one result that cannot be stored must not stop the rest of the batch
-            record(course, assignment, result, submissions[result.student])
-            write_markdown_feedback(course, result)
+            if not due:
+                due.append(due_passed(course, assignment.name))
+            record(course, assignment, result, submissions[result.student], due[0])
+            write_markdown_feedback(course, result, assignment, due[0])
         except Exception as err:  # noqa: BLE001 - reported below and in the exit code
             unrecorded.append(result.student)
             result.notes.append(f"result could not be stored: {type(err).__name__}: {err}")

@@ -36,8 +36,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sidebyside.grading import studentfiles
-from sidebyside.grading.grader import (Progress, SubmissionResult, _fail_all, grade_submission,
-                                       refused_result)
+from sidebyside.grading.grader import (
+    Progress,
+    SubmissionResult,
+    _fail_all,
+    grade_submission,
+    refused_result,
+)
 from sidebyside.grading.notebook import Assignment
 from sidebyside.grading.sandbox import Limits, Sandbox
 

@@ -178,7 +178,7 @@ def replace_report_rows(path: Path, results: list[SubmissionResult], assignment:
 
 def regrade(course: Path, args) -> int:
     from sidebyside.grading.cli import feedback, limits_from
-    from sidebyside.grading.gradebook import record, write_markdown_feedback
+    from sidebyside.grading.gradebook import due_passed, record, write_markdown_feedback
     from sidebyside.grading.grader import find_submissions, grade_all, grader_fault
     from sidebyside.grading.notebook import load_assignment
     from sidebyside.grading.sandbox import SandboxUnavailable
@@ -228,7 +228,7 @@ def regrade(course: Path, args) -> int:
               f"code ran ({terminal_text(fault)}): the grader is broken here. Nothing was written.",
               file=sys.stderr)
         return 3
-    when = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    when = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     by = args.by or who()
     trail = []
     for result in results:
@@ -250,9 +250,10 @@ def regrade(course: Path, args) -> int:
     if trail:
         print(f"audit trail: {append_audit(course, assignment.name, trail)}")
     stored = [r for r in results if r.stored]
+    after_due = due_passed(course, assignment.name)
     for result in stored:
-        record(course, assignment, result, submissions[result.student])
-        write_markdown_feedback(course, result)
+        record(course, assignment, result, submissions[result.student], after_due)
+        write_markdown_feedback(course, result, assignment, after_due)
     write_ledger(course, assignment, stored, keep)
     replace_report_rows(course / "reports" / f"{assignment.name}.csv", results, assignment)
     return feedback(course, assignment.name, [r.student for r in stored])

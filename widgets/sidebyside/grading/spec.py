@@ -13,7 +13,16 @@ autograded test cell (matched by the cell's nbgrader grade_id):
                    submitted, never as the kernel reports them) for a rule about how the answer is
                    written ("do not call log_softmax"); raises AssertionError("message") if broken.
 
-Points come from the notebook's nbgrader metadata, so `nbgrader` and the hardened grader agree.
+Points come from the notebook's nbgrader metadata, so `nbgrader` and the hardened grader agree;
+each Check repeats them (`points`), and loading an assignment fails where the two differ.
+
+What the student sees of a check (`visibility`, as Gradescope, PrairieLearn and otter-grader do it):
+- "visible": its points, whether it passed, `message` (what it checks, written for the student) and,
+  when it fails, the reason `verify` gave;
+- "after_due": like "visible" once the assignment's due date (nbgrader's) has passed; before that,
+  counted with the hidden ones;
+- "hidden": never shown on its own; the feedback says only "n hidden checks: k passed".
+The hidden checks' probes, inputs, expected values and reasons never reach the feedback.
 """
 
 from __future__ import annotations
@@ -35,6 +44,22 @@ class Check:
     inputs: Callable[[np.random.Generator], dict]
     verify: Callable[[dict, Any], None]
     source_rule: Callable[[list[str]], None] | None = None
+    visibility: str = "visible"  # visible | after_due | hidden
+    points: float | None = None  # must equal the test cell's nbgrader points
+    message: str = ""  # what this check checks, for the student
+
+
+VISIBILITIES = ("visible", "after_due", "hidden")
+
+
+def check_problems(check: Check, points: float) -> list[str]:
+    """What is wrong with a Check's student-facing fields (empty when nothing)."""
+    problems = []
+    if check.visibility not in VISIBILITIES:
+        problems.append(f"visibility {check.visibility!r} is not one of {', '.join(VISIBILITIES)}")
+    if check.points is not None and float(check.points) != float(points):
+        problems.append(f"points {check.points:g} differ from the test cell's {points:g}")
+    return problems
 
 
 def python_trees(cells: list[str]) -> list[ast.AST]:
