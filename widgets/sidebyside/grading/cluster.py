@@ -28,6 +28,7 @@ import logging
 import os
 import socket
 import stat
+import sys
 import tarfile
 import tempfile
 import time
@@ -315,16 +316,21 @@ class ClusterBatch:
 def grade_on_cluster(assignment: Assignment, submissions: dict[str, Path], address: str,
                      limits: Limits | None = None, progress: bool = True, on_result=None,
                      connect_timeout: float = CONNECT_SECONDS,
-                     no_worker_seconds: float = NO_WORKER_SECONDS) -> ClusterBatch:
+                     no_worker_seconds: float = NO_WORKER_SECONDS,
+                     log_to: Path | None = None) -> ClusterBatch:
     """Grade every submission on the cluster at `address`; `on_result(result)` runs here, once per
-    submission (the gradebook's one writer). Raises ClusterUnavailable before writing anything."""
+    submission (the gradebook's one writer). Raises ClusterUnavailable before writing anything.
+    `log_to`: once the workers are checked (nothing is written before), Dask's log goes there."""
     import cloudpickle
     from distributed import as_completed
 
     limits = limits or Limits()
     client = connect(address, connect_timeout)
+    logs = contextlib.ExitStack()
     try:
         workers = len(check_workers(client, limits))
+        if log_to is not None:
+            logs.enter_context(dask_logs_to(log_to))
         by_student: dict[str, SubmissionResult] = {}
         placement: dict[str, str] = {}
         hashes: dict[str, str] = {}  # filled as folders are packed; the ledger reads it
@@ -428,6 +434,8 @@ def grade_on_cluster(assignment: Assignment, submissions: dict[str, Path], addre
                             ungraded, workers, waited_again)
     finally:
         client.close(timeout=10)
+        if sys.exc_info()[0] is None:  # a lost cluster keeps logging to the file until exit
+            logs.close()
 
 
 def _lost(address: str, ledger: Ledger, total: int, why) -> str:
@@ -474,12 +482,11 @@ def cluster_grader(address: str, course_dir: Path, unrecorded: list[str]):
 
     def grade(assignment, submissions, jobs=None, limits=None, progress=True, on_result=None):
         log = Path(course_dir) / "reports" / f"{assignment.name}.cluster.log"
-        with dask_logs_to(log):
-            try:
-                batch = grade_on_cluster(assignment, submissions, address, limits, progress,
-                                         on_result)
-            except ClusterLost as err:
-                raise ClusterLost(f"{err} (Dask's messages: {log})") from None
+        try:
+            batch = grade_on_cluster(assignment, submissions, address, limits, progress,
+                                     on_result, log_to=log)
+        except ClusterLost as err:
+            raise ClusterLost(f"{err} (Dask's messages: {log})") from None
         ledger = Path(course_dir) / "reports" / f"{assignment.name}.sha256"
         ledger.parent.mkdir(parents=True, exist_ok=True)
         ledger.write_text("".join(f"{sha}  {student}  {batch.placement.get(student, '')}\n"
