@@ -1,5 +1,6 @@
 """ps08's trusted checks accept a real round trip and reject the shortcuts, without a sandbox (the
-sandboxed run of the real notebook is in test_grading_assignments.py)."""
+sandboxed run of the real notebook is in test_grading_assignments.py; the probes run for real on
+the shortcuts, a pickle round trip and a Keras copy, in test_grading_regrade.py)."""
 
 from __future__ import annotations
 
@@ -25,8 +26,17 @@ def zeroed(inputs):  # what the original model answers once its weights are zero
 def test_torch_round_trip_check(seed):
     check = CHECKS["ps08_q1_tests"]
     inputs = check.inputs(np.random.default_rng(seed))
-    good = {"file": True, "same_object": False, "output": reference(inputs)}
+    good = {"file": True, "same_object": False, "output": reference(inputs), "program": True,
+            "graph_module": True, "saved_output": reference(inputs)}
     check.verify(inputs, good)
+    # torch.save(model) + torch.load(weights_only=False): right values, but no exported program
+    pickled = {**good, "program": False, "saved_output": None, "graph_module": False}
+    with pytest.raises(AssertionError, match="not an exported program"):
+        check.verify(inputs, pickled)
+    with pytest.raises(AssertionError, match="copy of the original model"):
+        check.verify(inputs, {**good, "graph_module": False})
+    with pytest.raises(AssertionError, match="loaded by the checker"):
+        check.verify(inputs, {**good, "saved_output": zeroed(inputs)})
     with pytest.raises(AssertionError, match="did not save"):
         check.verify(inputs, {**good, "file": False})
     with pytest.raises(AssertionError, match="original model"):
@@ -39,11 +49,15 @@ def test_torch_round_trip_check(seed):
 def test_savedmodel_and_serving_checks(seed):
     q2, q3 = CHECKS["ps08_q2_tests"], CHECKS["ps08_q3_tests"]
     inputs = q2.inputs(np.random.default_rng(seed))
-    q2.verify(inputs, {"file": True, "output": reference(inputs)})
+    good = {"file": True, "output": reference(inputs), "saved_output": reference(inputs)}
+    q2.verify(inputs, good)
     with pytest.raises(AssertionError, match="SavedModel"):
-        q2.verify(inputs, {"file": False, "output": reference(inputs)})
-    with pytest.raises(AssertionError, match="weights zeroed"):
-        q2.verify(inputs, {"file": True, "output": zeroed(inputs)})
+        q2.verify(inputs, {**good, "file": False})
+    with pytest.raises(AssertionError, match="could not load"):
+        q2.verify(inputs, {**good, "saved_output": None})
+    # a Keras copy answers from the weights it held in memory, not from the SavedModel
+    with pytest.raises(AssertionError, match="not from a copy of the Keras model"):
+        q2.verify(inputs, {**good, "output": zeroed(inputs)})
     q3.verify(inputs, {"is_numpy": True, "served": reference(inputs)})
     with pytest.raises(AssertionError, match="NumPy"):
         q3.verify(inputs, {"is_numpy": False, "served": reference(inputs)})

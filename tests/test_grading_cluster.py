@@ -272,3 +272,83 @@ def test_pack_depends_on_content_only_and_follows_nothing(tmp_path, monkeypatch)
     monkeypatch.setattr(cluster, "MAX_FOLDER_ENTRIES", 3)
     with pytest.raises(cluster.FolderRefused, match="more than 3 files"):
         pack(a)
+
+
+def hostile_course(generated: Path, to: Path) -> None:
+    """The generated course with one honest student and the folders that are not submissions:
+    a student folder linking to the instructor's source, one linking to another student, a
+    submission folder linking to another student's, and student and submission "folders" that are
+    files."""
+    shutil.copytree(generated, to)
+    release = nbformat.read(to / "release" / tiny.NAME / f"{tiny.NAME}.ipynb", as_version=4)
+    alice = to / "submitted" / "alice" / tiny.NAME
+    alice.mkdir(parents=True)
+    (alice / f"{tiny.NAME}.ipynb").write_text(tiny.submission(release, "double"))
+    (to / "submitted" / "evil").symlink_to("../source")
+    (to / "submitted" / "twin").symlink_to("alice")
+    (to / "submitted" / "bob").mkdir()
+    (to / "submitted" / "bob" / tiny.NAME).symlink_to("../alice/" + tiny.NAME)
+    (to / "submitted" / "file").write_text("not a folder")
+    (to / "submitted" / "carol").mkdir()
+    (to / "submitted" / "carol" / tiny.NAME).write_text("not a folder")
+
+
+REFUSED = {"evil": "student folder is a symbolic link", "twin": "student folder is a symbolic link",
+           "bob": "submission folder is a symbolic link", "file": "student folder is not a folder",
+           "carol": "submission folder is not a folder"}
+
+
+def test_links_and_non_folders_are_refused_alike_by_every_backend(cluster, generated, tmp_path):
+    """One decision about what a submission is: local and Dask give identical rows for links to the
+    instructor's source or to another student, and for files posing as folders: refused, 0, the
+    reason, no gradebook entry and no autograded copy (the source's solutions are never copied)."""
+    rows = {}
+    for backend, extra in (("local", ["--jobs", "1"]), ("dask", ["--cluster", cluster.address])):
+        course = tmp_path / backend
+        hostile_course(generated, course)
+        assert cli.main(["autograde", tiny.NAME, "--course-dir", str(course), "--no-progress",
+                         *LIMITS, *extra]) == 0
+        rows[backend] = report(course)
+        assert sorted(p.name for p in (course / "autograded").iterdir()) == ["alice"], backend
+        assert set(exported(course)) == {"alice"}
+    assert rows["local"] == rows["dask"]
+    assert set(rows["local"]) == {"alice", *REFUSED}
+    assert float(rows["local"]["alice"]["score"]) == tiny.SCORES["double"]
+    for student, why in REFUSED.items():
+        row = rows["local"][student]
+        assert (row["status"], float(row["score"])) == ("invalid", 0.0), row
+        assert why in row["notes"], row
+        assert row["tiny_double_tests"] == row["tiny_square_tests"] == "0.0"
+
+
+def test_scheduler_lost_mid_batch_prints_one_sentence_and_logs_the_rest(generated, tmp_path):
+    """The scheduler killed while jobs are in flight: exit 3, the sentence saying what is stored,
+    no traceback on the terminal; Dask's own messages are in reports/<a>.cluster.log."""
+    course = tmp_path / "c"
+    course_with_submissions(generated, course, sleep=1.0)
+    (tmp_path / "lost").mkdir()
+    lost = LoopbackCluster(tmp_path / "lost")
+    try:
+        lost.start_worker("w")
+        lost.wait_for_workers(1)
+        proc = subprocess.Popen([str(BIN / "sidebyside"), "grade", "autograde", tiny.NAME,
+                                 "--course-dir", str(course), "--cluster", lost.address,
+                                 "--no-progress", *LIMITS], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        try:
+            wait_until(lambda: len(list(course.glob("autograded/*/*"))) >= 2, 120,
+                       "two results before the scheduler is killed")
+            lost.kill("scheduler")
+            out, err = proc.communicate(timeout=300)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    finally:
+        lost.stop()
+    assert proc.returncode == 3, out + err
+    assert "lost the Dask cluster at" in err and "those are stored" in err, err
+    assert "Traceback" not in out + err, err
+    assert len(err.strip().splitlines()) <= 2, err
+    log = course / "reports" / f"{tiny.NAME}.cluster.log"
+    assert log.is_file() and log.stat().st_size > 0
+    assert str(log) in err

@@ -172,6 +172,57 @@ def test_every_assignment_has_checks_for_its_tests():
         assert assignment.tests and set(assignment.tests) <= set(assignment.checks)
 
 
+def test_every_check_has_a_visibility_points_and_a_message_for_the_student(tmp_path):
+    from sidebyside.grading.spec import VISIBILITIES
+
+    names = sorted(p.name for p in (COURSE / "source").iterdir() if p.is_dir())
+    for name in names:
+        assignment = load_assignment(COURSE, name)  # refuses points that differ from the notebook's
+        for gid, check in assignment.checks.items():
+            assert check.visibility in VISIBILITIES, gid
+            assert check.points == assignment.tests[gid], gid
+            assert len(check.message) > 20 and not check.message.endswith("."), gid
+    # a Check whose points disagree with its test cell is refused when the assignment is loaded
+    course = tmp_path / "c"
+    shutil.copytree(COURSE / "source" / "ps09_debugging", course / "source" / "ps09_debugging")
+    (course / "checks").mkdir()
+    text = (COURSE / "checks" / "ps09_debugging.py").read_text()
+    assert "points=3," in text
+    (course / "checks" / "ps09_debugging.py").write_text(text.replace("points=3,", "points=5,", 1))
+    with pytest.raises(ValueError, match="points 5 differ from the test cell's 3"):
+        load_assignment(course, "ps09_debugging")
+
+
+def test_feedback_shows_each_check_as_its_visibility_allows(tmp_path):
+    """Visible checks with their message and reason; after_due ones only once the due date has
+    passed; hidden ones only counted, never with their reason (which may quote expected values)."""
+    from sidebyside.grading.gradebook import write_markdown_feedback
+    from sidebyside.grading.grader import Outcome, SubmissionResult
+    from sidebyside.grading.notebook import apply_visibility, feedback_notebook, plan_submission
+
+    assignment = load_assignment(COURSE, "ps09_debugging")
+    assert [c.visibility for c in assignment.checks.values()] == ["visible", "visible", "after_due"]
+    result = SubmissionResult("ann", assignment.name, 4.0, 10.0)
+    result.outcomes = {
+        "ps09_q1_tests": Outcome("ps09_q1_tests", 4, 4, "passed"),
+        "ps09_q2_tests": Outcome("ps09_q2_tests", 3, 0, "mse_tf broadcasts: got 0.93, expected 0.41"),
+        "ps09_q3_tests": Outcome("ps09_q3_tests", 3, 0, "traced 4 times, expected 1"),
+    }
+    before = write_markdown_feedback(tmp_path, result, assignment, after_due=False).read_text()
+    assert "mse_tf broadcasts" in before and assignment.checks["ps09_q2_tests"].message in before
+    assert "1 hidden check: 0 passed (0 / 3 points)" in before
+    assert "ps09_q3_tests" not in before and "traced 4 times" not in before
+    after = write_markdown_feedback(tmp_path, result, assignment, after_due=True).read_text()
+    assert "traced 4 times" in after and "hidden check" not in after
+    plan = plan_submission(COURSE / "source" / "ps09_debugging" / "ps09_debugging.ipynb", assignment)
+    nb = apply_visibility(assignment, feedback_notebook(assignment, plan, {}, result.outcomes, []),
+                          result.outcomes, after_due=False)
+    text = nbformat.writes(nb)
+    assert "traced 4 times" not in text and "1 hidden check: 0 passed" in text
+    q3 = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "ps09_q3_tests")
+    assert q3.metadata["nbgrader"]["grade"] is False  # nbgrader's HTML shows no score for it
+
+
 def test_cli_help():
     out = subprocess.run([sys.executable, "-m", "sidebyside.cli", "grade", "--help"],
                          capture_output=True, text=True)

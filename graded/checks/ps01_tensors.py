@@ -103,7 +103,15 @@ def q3_verify(inputs, result):
 
 
 CHECKS = [
-    Check("ps01_q1_tests", Q1_PROBE, q1_inputs, q1_verify),
-    Check("ps01_q2_tests", Q2_PROBE, q2_inputs, q2_verify),
-    Check("ps01_q3_tests", Q3_PROBE, q3_inputs, q3_verify),
+    Check("ps01_q1_tests", Q1_PROBE, q1_inputs, q1_verify,
+          visibility="visible", points=2,
+          message=("your conversion to NumPy and back keeps the values, shape and dtype on fresh "
+                   "tensors")),
+    Check("ps01_q2_tests", Q2_PROBE, q2_inputs, q2_verify,
+          visibility="visible", points=3,
+          message=("your column standardisation gives mean 0 and standard deviation 1 per column,"
+                   " in both frameworks, on fresh data")),
+    Check("ps01_q3_tests", Q3_PROBE, q3_inputs, q3_verify,
+          visibility="after_due", points=2,
+          message="your broadcasting answer has the right shape and values on fresh shapes"),
 ]

@@ -56,6 +56,12 @@ def q2_verify(inputs, result):
 
 
 CHECKS = [
-    Check("ps02_q1_tests", Q1_PROBE, q1_inputs, q1_verify),
-    Check("ps02_q2_tests", Q2_PROBE, q2_inputs, q2_verify),
+    Check("ps02_q1_tests", Q1_PROBE, q1_inputs, q1_verify,
+          visibility="visible", points=2,
+          message=("the gradient you compute matches the analytic gradient at fresh points, in "
+                   "both frameworks")),
+    Check("ps02_q2_tests", Q2_PROBE, q2_inputs, q2_verify,
+          visibility="visible", points=3,
+          message=("the gradients of the network's loss match in both frameworks on fresh weights"
+                   " and data")),
 ]

@@ -63,6 +63,11 @@ def q2_verify(inputs, result):
 
 
 CHECKS = [
-    Check("ps03_q1_tests", Q1_PROBE, _inputs, q1_verify),
-    Check("ps03_q2_tests", Q2_PROBE, _inputs, q2_verify),
+    Check("ps03_q1_tests", Q1_PROBE, _inputs, q1_verify,
+          visibility="visible", points=3,
+          message=("your tf.function gives the eager reference's values on fresh inputs and does "
+                   "not retrace needlessly")),
+    Check("ps03_q2_tests", Q2_PROBE, _inputs, q2_verify,
+          visibility="visible", points=3,
+          message="your torch.fx graph gives the eager reference's values on fresh inputs"),
 ]

@@ -67,6 +67,12 @@ def q2_verify(inputs, result):
 
 
 CHECKS = [
-    Check("ps04_q1_tests", Q1_PROBE, q1_inputs, q1_verify),
-    Check("ps04_q2_tests", Q2_PROBE, q2_inputs, q2_verify),
+    Check("ps04_q1_tests", Q1_PROBE, q1_inputs, q1_verify,
+          visibility="visible", points=3,
+          message=("your data-dependent loop gives the right values, eagerly and inside "
+                   "tf.while_loop, on fresh inputs")),
+    Check("ps04_q2_tests", Q2_PROBE, q2_inputs, q2_verify,
+          visibility="visible", points=3,
+          message=("your data-dependent branch takes the right side on fresh inputs, in both "
+                   "frameworks")),
 ]

@@ -84,6 +84,10 @@ def q2_verify(inputs, result):
 
 
 CHECKS = [
-    Check("ps05_q1_tests", Q1_PROBE, q1_inputs, q1_verify),
-    Check("ps05_q2_tests", Q2_PROBE, q2_inputs, q2_verify),
+    Check("ps05_q1_tests", Q1_PROBE, q1_inputs, q1_verify,
+          visibility="visible", points=3,
+          message="your matrix product runs on the device asked for and gives the right values"),
+    Check("ps05_q2_tests", Q2_PROBE, q2_inputs, q2_verify,
+          visibility="visible", points=2,
+          message="your result lands on the same device as the tensor it follows"),
 ]

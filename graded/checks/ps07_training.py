@@ -127,7 +127,16 @@ def q3_verify(inputs, result):
 
 
 CHECKS = [
-    Check("ps07_q1_tests", Q1_PROBE, step_inputs, step_verify("train_step_torch")),
-    Check("ps07_q2_tests", Q2_PROBE, step_inputs, step_verify("train_step_tf")),
-    Check("ps07_q3_tests", Q3_PROBE, epoch_inputs, q3_verify),
+    Check("ps07_q1_tests", Q1_PROBE, step_inputs, step_verify("train_step_torch"),
+          visibility="visible", points=3,
+          message=("one PyTorch training step changes the weights exactly as the reference step "
+                   "does")),
+    Check("ps07_q2_tests", Q2_PROBE, step_inputs, step_verify("train_step_tf"),
+          visibility="visible", points=3,
+          message=("one TensorFlow training step changes the weights exactly as the reference "
+                   "step does")),
+    Check("ps07_q3_tests", Q3_PROBE, epoch_inputs, q3_verify,
+          visibility="after_due", points=4,
+          message=("an epoch over uneven batches ends with the reference weights and reports the "
+                   "loss as Keras does")),
 ]

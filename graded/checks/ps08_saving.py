@@ -1,6 +1,13 @@
 """Trusted checks for ps08_saving: the probes build fresh models, call the student's round trips,
 then zero the original weights, so only what went through the file can answer; the references are
-the MLP computed in NumPy, here."""
+the MLP computed in NumPy, here.
+
+The probes also load what was saved themselves, as the question asks it to be loaded
+(`torch.export.load` must give an ExportedProgram; `tf.saved_model.load` a SavedModel whose `serve`
+answers): a pickle round trip (`torch.save` + `torch.load(weights_only=False)`) or a Keras copy that
+never reads the SavedModel does not pass. For the SavedModel the Keras model handed to the student
+holds wrong weights in memory at all times; only its `export` writes the right ones, so a function
+that answers right has read them back from the folder."""
 
 import numpy as np
 
@@ -46,7 +53,16 @@ with torch.no_grad():
         p.zero_()
     out = reloaded(torch.tensor(x))
 result = {"file": os.path.exists(path) and os.path.getsize(path) > 0, "same_object": reloaded is model,
-          "output": np.asarray(out.detach(), dtype=float).tolist()}
+          "output": np.asarray(out.detach(), dtype=float).tolist(),
+          "graph_module": isinstance(reloaded, torch.fx.GraphModule)}
+try:  # what the file holds, read as the question says to read it
+    program = torch.export.load(path)
+    result["program"] = isinstance(program, torch.export.ExportedProgram)
+    with torch.no_grad():
+        saved = program.module()(torch.tensor(x))
+    result["saved_output"] = np.asarray(saved.detach(), dtype=float).tolist()
+except Exception as err:
+    result["program"], result["saved_output"] = False, None
 """
 
 
@@ -56,6 +72,16 @@ def q1_verify(inputs, result):
         raise AssertionError("roundtrip_torch did not save the exported program to `path`")
     if result["same_object"] is not False:
         raise AssertionError("roundtrip_torch returned the original model, not the reloaded one")
+    if result.get("program") is not True:
+        raise AssertionError("the file at `path` is not an exported program: torch.export.load "
+                             "cannot read it (save the ExportedProgram with torch.export.save, "
+                             "not the model with torch.save)")
+    if result.get("graph_module") is not True:
+        raise AssertionError("roundtrip_torch must return the loaded program's .module(), not a "
+                             "copy of the original model")
+    assert_close(result.get("saved_output"), mlp(inputs, inputs["x"]),
+                 "the program in the file (loaded by the checker, original weights zeroed)",
+                 rtol=1e-4, atol=1e-5)
     assert_close(result["output"], mlp(inputs, inputs["x"]),
                  "the reloaded module's output on a new batch size (original weights zeroed)",
                  rtol=1e-4, atol=1e-5)
@@ -65,12 +91,31 @@ Q2_PROBE = ARRAYS + """
 import keras, tensorflow as tf
 model = keras.Sequential([keras.Input((W1.shape[0],)), keras.layers.Dense(W1.shape[1], activation="relu"),
                           keras.layers.Dense(W2.shape[1])])
-model.set_weights([W1, b1, W2, b2])
+right = [W1, b1, W2, b2]
+wrong = [np.full_like(w, 0.5) for w in right]  # what a copy of the model in memory would hold
+model.set_weights(wrong)
+keras_export = model.export
+
+
+def export_right_weights(*args, **kwargs):  # only the SavedModel gets the right weights
+    model.set_weights(right)
+    try:
+        return keras_export(*args, **kwargs)
+    finally:
+        model.set_weights(wrong)
+
+
+object.__setattr__(model, "export", export_right_weights)
 target = os.path.join(folder, "probe_savedmodel")
 fn = roundtrip_tf(model, target)
-model.set_weights([np.zeros_like(w) for w in (W1, b1, W2, b2)])
+model.set_weights([np.zeros_like(w) for w in right])
 result = {"file": os.path.exists(os.path.join(target, "saved_model.pb")),
           "output": np.asarray(fn(tf.constant(x)), dtype=float).tolist()}
+try:  # the folder, read as the question says to read it
+    loaded = tf.saved_model.load(target)
+    result["saved_output"] = np.asarray(loaded.serve(tf.constant(x)), dtype=float).tolist()
+except Exception as err:
+    result["saved_output"] = None
 """
 
 
@@ -78,8 +123,15 @@ def q2_verify(inputs, result):
     require(result, "file", "output")
     if result["file"] is not True:
         raise AssertionError("roundtrip_tf did not export a SavedModel into `folder`")
+    if result.get("saved_output") is None:
+        raise AssertionError("the checker could not load `folder` with tf.saved_model.load and "
+                             "call its `serve` endpoint (export it with model.export)")
+    assert_close(result["saved_output"], mlp(inputs, inputs["x"]),
+                 "the SavedModel in `folder` (loaded by the checker)", rtol=1e-4, atol=1e-5)
     assert_close(result["output"], mlp(inputs, inputs["x"]),
-                 "the reloaded SavedModel's output (original weights zeroed)", rtol=1e-4, atol=1e-5)
+                 "the function roundtrip_tf returned (it must answer from the reloaded "
+                 "SavedModel's `serve`, not from a copy of the Keras model)",
+                 rtol=1e-4, atol=1e-5)
 
 
 Q3_PROBE = TORCH_MODEL + """
@@ -108,7 +160,15 @@ def q3_verify(inputs, result):
 
 
 CHECKS = [
-    Check("ps08_q1_tests", Q1_PROBE, _inputs, q1_verify),
-    Check("ps08_q2_tests", Q2_PROBE, _inputs, q2_verify),
-    Check("ps08_q3_tests", Q3_PROBE, _inputs, q3_verify),
+    Check("ps08_q1_tests", Q1_PROBE, _inputs, q1_verify,
+          visibility="visible", points=3,
+          message=("the file at `path` is an exported program that torch.export.load reads back, "
+                   "and the module you return answers from it alone")),
+    Check("ps08_q2_tests", Q2_PROBE, _inputs, q2_verify,
+          visibility="visible", points=3,
+          message=("`folder` holds a SavedModel whose serve endpoint answers, and your function "
+                   "answers from it, not from the Keras model in memory")),
+    Check("ps08_q3_tests", Q3_PROBE, _inputs, q3_verify,
+          visibility="hidden", points=4,
+          message="the served model answers POST /predict with the right outputs"),
 ]

@@ -4,7 +4,7 @@ different factors)."""
 
 import numpy as np
 
-from sidebyside.grading.spec import Check, array, assert_close, require
+from sidebyside.grading.spec import Check, array, assert_close, names_used, require
 
 
 def log_softmax(x):
@@ -43,6 +43,19 @@ def q1_verify(inputs, result):
         assert_close(result[fw], ref, f"log_softmax_{fw}(x) on large logits", rtol=1e-4, atol=1e-3)
         if result[f"{fw}_grad_finite"] is not True:
             raise AssertionError(f"the gradient through log_softmax_{fw} is not finite on large logits")
+
+
+FRAMEWORK_LOG_SOFTMAX = {"log_softmax", "LogSoftmax"}  # torch, F, tf.nn, tf.math, keras.ops, ...
+
+
+def q1_rule(cells):
+    """The question forbids the frameworks' own log_softmax: read in the code as submitted
+    (`torch.log_softmax`, `x.log_softmax(1)`, `F.log_softmax`, `nn.LogSoftmax`, `tf.nn.log_softmax`,
+    an import of one, or `getattr(torch, "log_softmax")`)."""
+    used = names_used(cells) & FRAMEWORK_LOG_SOFTMAX
+    if used:
+        raise AssertionError(f"your code calls the framework's own {sorted(used)[0]}, which Q1 asks "
+                             "you not to use: write it with x - max - log(sum(exp(x - max)))")
 
 
 def q2_inputs(rng):
@@ -109,7 +122,16 @@ def q3_verify(inputs, result):
 
 
 CHECKS = [
-    Check("ps09_q1_tests", Q1_PROBE, q1_inputs, q1_verify),
-    Check("ps09_q2_tests", Q2_PROBE, q2_inputs, q2_verify),
-    Check("ps09_q3_tests", Q3_PROBE, q3_inputs, q3_verify),
+    Check("ps09_q1_tests", Q1_PROBE, q1_inputs, q1_verify, q1_rule,
+          visibility="visible", points=4,
+          message=("your log-softmax stays finite, values and gradients, on large logits, without"
+                   " the frameworks' own log_softmax")),
+    Check("ps09_q2_tests", Q2_PROBE, q2_inputs, q2_verify,
+          visibility="visible", points=3,
+          message=("your loss is one number that does not broadcast an (n, 1) prediction against "
+                   "an (n,) target")),
+    Check("ps09_q3_tests", Q3_PROBE, q3_inputs, q3_verify,
+          visibility="after_due", points=3,
+          message=("your tf.function traces once for many different factors and gives the right "
+                   "values")),
 ]

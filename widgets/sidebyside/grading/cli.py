@@ -4,11 +4,16 @@
     sidebyside grade autograde ps01_tensors      # sandboxed, parallel, progress bar, gradebook
     sidebyside grade feedback ps01_tensors       # nbgrader generate_feedback (HTML) + feedback.md
     sidebyside grade export                      # nbgrader export -> grades.csv
+    sidebyside grade export --format canvas      # Canvas's gradebook CSV (or moodle), per question
     sidebyside grade all ps01_tensors            # autograde + feedback + export
+    sidebyside grade regrade ps01_tensors        # after a check is fixed: re-run what changed,
+                                                 # audit trail in reports/<a>.audit.csv
 
 Options: --course-dir (default: ./graded if it exists, else .), --jobs N (default: all cores),
 --student ID (repeatable), --wall SECONDS (whole notebook), --cell SECONDS, --memory-gib N,
 --cluster tcp://HOST:8786 (one sandboxed job per submission on Dask workers; this process writes).
+regrade: --question GRADE_ID (repeatable; default: the tests whose check changed), --student,
+--why TEXT (for the audit trail), --by NAME (default: the login), --dry-run.
 """
 
 from __future__ import annotations
@@ -45,7 +50,8 @@ def default_course_dir() -> Path:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="sidebyside grade", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("action", choices=["generate", "autograde", "feedback", "export", "all"])
+    p.add_argument("action", choices=["generate", "autograde", "feedback", "export", "all",
+                                      "regrade"])
     p.add_argument("assignment", nargs="?")
     p.add_argument("--course-dir", type=Path, default=None)
     p.add_argument("--jobs", type=int, default=None, help="parallel sandboxes (default: cores)")
@@ -57,6 +63,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cluster", metavar="ADDRESS", default=None,
                    help="grade on a Dask cluster, e.g. tcp://host:8786 (graded/README)")
     p.add_argument("--to", type=Path, default=None, help="export: CSV path (default grades.csv)")
+    p.add_argument("--format", choices=["nbgrader", "canvas", "moodle"], default="nbgrader",
+                   help="export: nbgrader's grades.csv, or the gradebook CSV Canvas or Moodle "
+                        "imports (grades-canvas.csv, grades-moodle.csv)")
+    p.add_argument("--question", action="append", default=None,
+                   help="regrade: this test (grade_id) again; repeatable")
+    p.add_argument("--why", default=None, help="regrade: the reason, kept in the audit trail")
+    p.add_argument("--by", default=None, help="regrade: who (default: the login)")
+    p.add_argument("--dry-run", action="store_true", help="regrade: print, write nothing")
     return p
 
 
@@ -69,8 +83,17 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.action == "generate":
         return nbgrader(course, "generate_assignment", args.assignment, "--force")
+    if args.action == "export" and args.format != "nbgrader":
+        from sidebyside.grading.lms import export as lms_export
+
+        print(f"wrote {lms_export(course, args.format, args.to)}")
+        return 0
     if args.action == "export":
         return export(course, args.to)
+    if args.action == "regrade":
+        from sidebyside.grading.regrade import regrade
+
+        return regrade(course, args)
     if args.action in ("autograde", "all"):
         code = autograde(course, args)
         if code or args.action == "autograde":
@@ -82,38 +105,57 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def autograde(course: Path, args) -> int:
-    from sidebyside.grading.gradebook import record, write_markdown_feedback, write_report
-    from sidebyside.grading.grader import find_submissions, grade_all, rejected_result
+    from sidebyside.grading.gradebook import (
+        due_passed,
+        record,
+        write_markdown_feedback,
+        write_report,
+    )
+    from sidebyside.grading.grader import find_submissions, grade_all, grader_fault, refused_result
     from sidebyside.grading.notebook import load_assignment
-    from sidebyside.grading.sandbox import Limits, SandboxUnavailable
+    from sidebyside.grading.sandbox import SandboxUnavailable
     from sidebyside.grading.untrusted import terminal_text
 
     assignment = load_assignment(course, args.assignment)
     rejected: dict[str, str] = {}
     submissions = find_submissions(course, args.assignment, args.student, rejected=rejected)
     for name, problem in rejected.items():
-        print(f"sidebyside grade: not grading the folder {terminal_text(repr(name))}: its name cannot "
-              f"be a student id ({problem}); rename it and grade it again", file=sys.stderr)
+        print(f"sidebyside grade: not grading {terminal_text(repr(name))}: {problem}",
+              file=sys.stderr)
     if not submissions and not rejected:
         print(f"no submissions in {course / 'submitted'}/*/{args.assignment}", file=sys.stderr)
         return 1
-    limits = Limits()
-    if args.wall:
-        limits.wall_seconds = args.wall
-    if args.cell:
-        limits.cell_seconds = args.cell
-    if args.memory_gib:
-        limits.memory_bytes = int(args.memory_gib * 2**30)
-
+    limits = limits_from(args)
+    due: list[bool] = []  # "after_due" checks are shown once the due date passed; read when needed
     unrecorded = []
+    # results are held until one shows the runner started in its sandbox: if none does, and all
+    # failed alike before any student code ran, the grader is broken and nothing may be stored
+    held: list = []
 
-    def on_result(result):
+    def store(result):
         try:  # one result that cannot be stored must not stop the rest of the batch
-            record(course, assignment, result, submissions[result.student])
-            write_markdown_feedback(course, result)
+            if not due:
+                due.append(due_passed(course, assignment.name))
+            record(course, assignment, result, submissions[result.student], due[0])
+            write_markdown_feedback(course, result, assignment, due[0])
         except Exception as err:  # noqa: BLE001 - reported below and in the exit code
             unrecorded.append(result.student)
             result.notes.append(f"result could not be stored: {type(err).__name__}: {err}")
+
+    started = []  # one result whose runner started: from then on results are stored as they come
+
+    def on_result(result):
+        if not result.stored:  # a refused folder: no grade, no autograded copy, one report row
+            return
+        if not started and not result.started:
+            held.append(result)
+            return
+        if not started:
+            started.append(result.student)
+            for earlier in held:
+                store(earlier)
+            held.clear()
+        store(result)
 
     from sidebyside.grading.cluster import ClusterError, cluster_grader
 
@@ -124,11 +166,29 @@ def autograde(course: Path, args) -> int:
             results = grade(assignment, submissions, jobs=args.jobs, limits=limits,
                             progress=not args.no_progress, on_result=on_result)
         except (SandboxUnavailable, ClusterError) as err:
+            if not grader_fault(held):
+                for result in held:  # received before the cluster was lost: stored, as it says
+                    store(result)
             print(f"sidebyside grade: {err}", file=sys.stderr)
             return 3
-    results += [rejected_result(assignment, name, problem) for name, problem in rejected.items()]
+    fault = grader_fault(held)
+    if fault:
+        print(f"sidebyside grade: every submission failed the same way before any student code "
+              f"ran ({terminal_text(fault)}): the grader is broken here, not the submissions. "
+              "No score was written (gradebook, autograded/ and reports unchanged); fix the "
+              "grader's installation and grade again.", file=sys.stderr)
+        return 3
+    for result in held:
+        store(result)
+    held.clear()
+    results += [refused_result(assignment, name, problem) for name, problem in rejected.items()]
+    results.sort(key=lambda r: r.student)
     report = course / "reports" / f"{args.assignment}.csv"
     write_report(report, results, assignment)
+    from sidebyside.grading.regrade import write_ledger
+
+    write_ledger(course, assignment, [r for r in results
+                                      if r.stored and r.student not in unrecorded])
     for r in results:
         print(f"{terminal_text(r.student):<24} {r.score:>5g}/{r.max_score:<5g} {r.status:<8} "
               f"{terminal_text('; '.join(r.notes))[:100]}")
@@ -139,6 +199,19 @@ def autograde(course: Path, args) -> int:
               "are stored", file=sys.stderr)
         return 1
     return 0
+
+
+def limits_from(args):
+    from sidebyside.grading.sandbox import Limits
+
+    limits = Limits()
+    if args.wall:
+        limits.wall_seconds = args.wall
+    if args.cell:
+        limits.cell_seconds = args.cell
+    if args.memory_gib:
+        limits.memory_bytes = int(args.memory_gib * 2**30)
+    return limits
 
 
 def feedback(course: Path, assignment_name: str, students: list[str] | None) -> int:

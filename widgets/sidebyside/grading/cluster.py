@@ -21,11 +21,14 @@ Workers need this package, bubblewrap, and the privileges the local grader needs
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
+import logging
 import os
 import socket
 import stat
+import sys
 import tarfile
 import tempfile
 import time
@@ -33,7 +36,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sidebyside.grading.grader import Progress, SubmissionResult, _fail_all, grade_submission
+from sidebyside.grading import studentfiles
+from sidebyside.grading.grader import (
+    Progress,
+    SubmissionResult,
+    _fail_all,
+    grade_submission,
+    refused_result,
+)
 from sidebyside.grading.notebook import Assignment
 from sidebyside.grading.sandbox import Limits, Sandbox
 
@@ -60,6 +70,10 @@ class FolderRefused(ValueError):
     """A submission folder the coordinator will not pack (too large, too many files, unreadable)."""
 
 
+class NotASubmission(FolderRefused):
+    """The folder is a link or not a folder: refused as the local grader refuses it."""
+
+
 # ---------------------------------------------------------------------------------------------------
 # content: a submission folder as bytes, and its hash
 
@@ -68,53 +82,59 @@ def pack(folder: Path) -> bytes:
     """A tar archive of `folder` that depends on its content only (names, bytes, modes, link targets;
     not times or owners), so that equal folders have equal hashes.
 
-    The folder is the student's: nothing is followed (symbolic links are stored as links, as the local
-    grader's copy keeps them), regular files are opened with O_NOFOLLOW and read to a size bound, FIFOs
-    are stored as FIFOs and never opened, sockets and devices are left out."""
-    folder = Path(folder)
-    if folder.is_symlink() or not folder.is_dir():
-        raise FolderRefused(f"{folder} is not a folder (or it is a symbolic link)")
+    The folder is the student's: it is opened as the local grader opens it (no link followed in
+    `<student>/<assignment>`: `studentfiles.open_folder`, the same refusal and reason), and nothing
+    inside is followed (symbolic links are stored as links, as the local grader's copy keeps them);
+    regular files are opened with O_NOFOLLOW relative to their folder and read to a size bound,
+    FIFOs are stored as FIFOs and never opened, sockets and devices are left out."""
+    try:
+        top = studentfiles.open_folder(Path(folder), readable=True)
+    except studentfiles.StudentFileError as err:
+        raise NotASubmission(str(err)) from err
     buf = io.BytesIO()
     total, entries = 0, 0
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for root, dirs, files in os.walk(folder, followlinks=False):
-            dirs.sort()
-            for name in sorted(dirs) + sorted(files):
-                path = os.path.join(root, name)
-                rel = os.path.relpath(path, folder)
-                entries += 1
-                if entries > MAX_FOLDER_ENTRIES:
-                    raise FolderRefused(f"the submission folder has more than {MAX_FOLDER_ENTRIES} "
-                                        "files")
-                st = os.lstat(path)
-                info = tarfile.TarInfo(rel)
-                info.mode = stat.S_IMODE(st.st_mode) & 0o755
-                info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
-                if stat.S_ISLNK(st.st_mode):
-                    info.type, info.linkname = tarfile.SYMTYPE, os.readlink(path)
-                    tar.addfile(info)
-                elif stat.S_ISDIR(st.st_mode):
-                    info.type = tarfile.DIRTYPE
-                    tar.addfile(info)
-                elif stat.S_ISFIFO(st.st_mode):
-                    info.type = tarfile.FIFOTYPE
-                    tar.addfile(info)
-                elif stat.S_ISREG(st.st_mode):
-                    total += st.st_size
-                    if total > MAX_FOLDER_BYTES:
-                        raise FolderRefused(f"the submission folder is larger than "
-                                            f"{MAX_FOLDER_BYTES // 2**20} MiB")
-                    data = _read_regular(path, MAX_FOLDER_BYTES)
-                    info.size = len(data)
-                    tar.addfile(info, io.BytesIO(data))
+    try:
+        with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+            for root, dirs, files, root_fd in os.fwalk(".", dir_fd=top):
+                dirs.sort()
+                for name in sorted(dirs) + sorted(files):
+                    rel = os.path.normpath(os.path.join(root, name))
+                    entries += 1
+                    if entries > MAX_FOLDER_ENTRIES:
+                        raise FolderRefused(f"the submission folder has more than "
+                                            f"{MAX_FOLDER_ENTRIES} files")
+                    st = os.lstat(name, dir_fd=root_fd)
+                    info = tarfile.TarInfo(rel)
+                    info.mode = stat.S_IMODE(st.st_mode) & 0o755
+                    info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
+                    if stat.S_ISLNK(st.st_mode):
+                        info.type = tarfile.SYMTYPE
+                        info.linkname = os.readlink(name, dir_fd=root_fd)
+                        tar.addfile(info)
+                    elif stat.S_ISDIR(st.st_mode):
+                        info.type = tarfile.DIRTYPE
+                        tar.addfile(info)
+                    elif stat.S_ISFIFO(st.st_mode):
+                        info.type = tarfile.FIFOTYPE
+                        tar.addfile(info)
+                    elif stat.S_ISREG(st.st_mode):
+                        total += st.st_size
+                        if total > MAX_FOLDER_BYTES:
+                            raise FolderRefused(f"the submission folder is larger than "
+                                                f"{MAX_FOLDER_BYTES // 2**20} MiB")
+                        data = _read_regular(name, root_fd, MAX_FOLDER_BYTES)
+                        info.size = len(data)
+                        tar.addfile(info, io.BytesIO(data))
+    finally:
+        os.close(top)
     return buf.getvalue()
 
 
-def _read_regular(path: str, limit: int) -> bytes:
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+def _read_regular(name: str, dir_fd: int, limit: int) -> bytes:
+    fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dir_fd)
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):  # swapped for something else since lstat
-            raise FolderRefused(f"{os.path.basename(path)} changed while it was read")
+            raise FolderRefused(f"{name} changed while it was read")
         chunks, size = [], 0
         while block := os.read(fd, 1 << 20):
             size += len(block)
@@ -296,16 +316,21 @@ class ClusterBatch:
 def grade_on_cluster(assignment: Assignment, submissions: dict[str, Path], address: str,
                      limits: Limits | None = None, progress: bool = True, on_result=None,
                      connect_timeout: float = CONNECT_SECONDS,
-                     no_worker_seconds: float = NO_WORKER_SECONDS) -> ClusterBatch:
+                     no_worker_seconds: float = NO_WORKER_SECONDS,
+                     log_to: Path | None = None) -> ClusterBatch:
     """Grade every submission on the cluster at `address`; `on_result(result)` runs here, once per
-    submission (the gradebook's one writer). Raises ClusterUnavailable before writing anything."""
+    submission (the gradebook's one writer). Raises ClusterUnavailable before writing anything.
+    `log_to`: once the workers are checked (nothing is written before), Dask's log goes there."""
     import cloudpickle
     from distributed import as_completed
 
     limits = limits or Limits()
     client = connect(address, connect_timeout)
+    logs = contextlib.ExitStack()
     try:
         workers = len(check_workers(client, limits))
+        if log_to is not None:
+            logs.enter_context(dask_logs_to(log_to))
         by_student: dict[str, SubmissionResult] = {}
         placement: dict[str, str] = {}
         hashes: dict[str, str] = {}  # filled as folders are packed; the ledger reads it
@@ -336,7 +361,11 @@ def grade_on_cluster(assignment: Assignment, submissions: dict[str, Path], addre
                 student = queue.pop(0)
                 try:
                     archive = pack(submissions[student])
-                except (OSError, FolderRefused) as err:
+                except NotASubmission as err:  # the same row a local run gives
+                    write(refused_result(assignment, student, str(err)))
+                    bar.step(student)
+                    continue
+                except OSError as err:
                     write(refused(assignment, student, str(err)))
                     bar.step(student)
                     continue
@@ -405,11 +434,45 @@ def grade_on_cluster(assignment: Assignment, submissions: dict[str, Path], addre
                             ungraded, workers, waited_again)
     finally:
         client.close(timeout=10)
+        if sys.exc_info()[0] is None:  # a lost cluster keeps logging to the file until exit
+            logs.close()
 
 
 def _lost(address: str, ledger: Ledger, total: int, why) -> str:
     return (f"lost the Dask cluster at {address} ({why}) after {len(ledger.written)} of {total} "
             "results; those are stored. Run the command again to grade the rest.")
+
+
+@contextlib.contextmanager
+def dask_logs_to(path: Path):
+    """Dask's, tornado's and asyncio's log records go to `path` while the batch runs, not to the
+    terminal: when the scheduler dies they are tracebacks of every lost connection, and the
+    instructor needs the one sentence saying what is stored (ClusterLost). The file keeps them."""
+    import distributed  # noqa: F401 - importing it configures its loggers: redirect them after
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, mode="w", encoding="utf-8")
+    handler.mode = "a"  # were it reopened, it appends
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    saved = {}
+    # Dask's logging config gives some children their own handlers (distributed.client, ...)
+    names = {"distributed", "tornado", "asyncio"} | {
+        name for name in logging.root.manager.loggerDict
+        if name.split(".")[0] in ("distributed", "tornado", "asyncio", "bokeh")}
+    for name in sorted(names):
+        logger = logging.getLogger(name)
+        if name.count(".") and not logger.handlers:
+            continue  # it propagates to its parent, which writes to the file
+        saved[name] = (logger.handlers[:], logger.propagate)
+        logger.handlers[:] = [handler]
+        logger.propagate = False
+    yield path  # a lost cluster raises here: the client's reconnection attempts go on logging
+    # after it (until the process exits), so the file stays their place then
+    for name, (handlers, propagate) in saved.items():
+        logger = logging.getLogger(name)
+        logger.handlers[:] = handlers
+        logger.propagate = propagate
+    handler.close()
 
 
 def cluster_grader(address: str, course_dir: Path, unrecorded: list[str]):
@@ -418,7 +481,12 @@ def cluster_grader(address: str, course_dir: Path, unrecorded: list[str]):
     and adds to `unrecorded` the students whose folder changed while they were graded."""
 
     def grade(assignment, submissions, jobs=None, limits=None, progress=True, on_result=None):
-        batch = grade_on_cluster(assignment, submissions, address, limits, progress, on_result)
+        log = Path(course_dir) / "reports" / f"{assignment.name}.cluster.log"
+        try:
+            batch = grade_on_cluster(assignment, submissions, address, limits, progress,
+                                     on_result, log_to=log)
+        except ClusterLost as err:
+            raise ClusterLost(f"{err} (Dask's messages: {log})") from None
         ledger = Path(course_dir) / "reports" / f"{assignment.name}.sha256"
         ledger.parent.mkdir(parents=True, exist_ok=True)
         ledger.write_text("".join(f"{sha}  {student}  {batch.placement.get(student, '')}\n"

@@ -64,10 +64,28 @@ def _timestamp(raw: bytes | None) -> dt.datetime | None:
         return None
 
 
+def due_passed(course_dir: Path, assignment: str) -> bool:
+    """Whether nbgrader's due date for the assignment has passed (False when none is set):
+    "after_due" checks are shown from then on."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    course_id, db_url = course_settings(course_dir)
+    with warnings.catch_warnings(), Gradebook(db_url, course_id) as gb:
+        warnings.filterwarnings("ignore", message=".*not in session.*")
+        try:
+            due = gb.find_assignment(assignment).duedate
+        except MissingEntry:
+            return False
+    return due is not None and due < dt.datetime.utcnow()
+
+
 def record(course_dir: Path, assignment: Assignment, result: SubmissionResult,
-           submission_dir: Path) -> None:
-    """Store one result: scores in the gradebook, the feedback notebook in autograded/."""
+           submission_dir: Path, after_due: bool = False) -> None:
+    """Store one result: scores in the gradebook, the feedback notebook in autograded/ (as the
+    checks' visibility allows the student to see it)."""
     from nbgrader.api import Gradebook
+
+    from sidebyside.grading.notebook import apply_visibility
 
     course_id, db_url = course_settings(course_dir)
     with warnings.catch_warnings(), Gradebook(db_url, course_id) as gb:
@@ -97,7 +115,11 @@ def record(course_dir: Path, assignment: Assignment, result: SubmissionResult,
         shutil.rmtree(out)
     out.mkdir(parents=True)
     if result.feedback_nb is not None:
-        nbformat.write(result.feedback_nb, out / f"{assignment.notebook_name}.ipynb")
+        import copy
+
+        nb = apply_visibility(assignment, copy.deepcopy(result.feedback_nb), result.outcomes,
+                              after_due)
+        nbformat.write(nb, out / f"{assignment.notebook_name}.ipynb")
     if raw_stamp is not None and timestamp is not None:
         (out / "timestamp.txt").write_bytes(raw_stamp)
 
@@ -121,18 +143,33 @@ def make_spreadsheet_safe(path: Path) -> None:
         csv.writer(f).writerows([[spreadsheet_cell(v) for v in row] for row in rows])
 
 
-def write_markdown_feedback(course_dir: Path, result: SubmissionResult) -> Path:
+def write_markdown_feedback(course_dir: Path, result: SubmissionResult,
+                            assignment: Assignment | None = None, after_due: bool = False) -> Path:
     """autograded/<student>/<assignment>/feedback.md: scores, reasons and notes (never test source).
+    With `assignment`, each check appears as its visibility allows (spec.py): the checks the student
+    does not see one by one only as "n hidden checks: k passed".
     `sidebyside grade feedback` copies it next to nbgrader's HTML feedback."""
+    from sidebyside.grading.notebook import hidden_summary, shown
+
     out = Path(course_dir) / "autograded" / result.student / result.assignment
     out.mkdir(parents=True, exist_ok=True)
     lines = [f"# {result.assignment}: {result.score:g} / {result.max_score:g}", ""]
     if result.notes:
         lines += ["## Notes", "", *[f"- {html.escape(n)}" for n in result.notes], ""]
-    lines += ["## Tests", "", "| test | points | result |", "|---|---|---|"]
+    lines += ["## Tests", "", "| test | points | what it checks | result |", "|---|---|---|---|"]
+
+    def cell(text: str) -> str:
+        return html.escape(text).replace("|", "\\|").replace("\n", " ")
+
     for gid, o in result.outcomes.items():
-        message = html.escape(o.message).replace("|", "\\|").replace("\n", " ")
-        lines.append(f"| {gid} | {o.score:g} / {o.points:g} | {message} |")
+        if assignment is not None and not shown(assignment, gid, after_due):
+            continue
+        what = getattr(assignment.checks[gid], "message", "") if assignment else ""
+        verdict = "passed" if o.passed else o.message
+        lines.append(f"| {gid} | {o.score:g} / {o.points:g} | {cell(what)} | {cell(verdict)} |")
+    summary = hidden_summary(assignment, result.outcomes, after_due) if assignment else None
+    if summary:
+        lines += ["", summary]
     path = out / "feedback.md"
     path.write_text("\n".join(lines) + "\n")
     return path

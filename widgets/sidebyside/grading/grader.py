@@ -35,7 +35,7 @@ import numpy as np
 from sidebyside.grading import studentfiles
 from sidebyside.grading.notebook import Assignment, Plan, feedback_notebook, plan_from_bytes
 from sidebyside.grading.runner import MARK
-from sidebyside.grading.sandbox import Limits, Sandbox
+from sidebyside.grading.sandbox import RUNNER, Limits, Sandbox
 from sidebyside.grading.untrusted import id_problem, terminal_text
 
 MAX_NOTEBOOK_BYTES = 64 * 2**20  # read in this (trusted) process: bound it
@@ -65,6 +65,11 @@ class SubmissionResult:
     status: str = "graded"  # graded | invalid | timeout | died | flooded
     seconds: float = 0.0
     feedback_nb: nbformat.NotebookNode | None = None
+    stored: bool = True  # False: a refused folder, kept out of the gradebook and autograded/
+    # why the grader's runner never started in the sandbox (no student code had run): when every
+    # submission of a batch has the same one, the fault is the grader's (see `grader_fault`)
+    prestart: str | None = None
+    started: bool = False  # the runner reported that it started (the grader's side works)
 
     def row(self) -> dict:
         row = {"student": self.student, "assignment": self.assignment, "score": self.score,
@@ -143,17 +148,22 @@ def scrub(value):
 
 
 def grade_submission(assignment: Assignment, student: str, submission_dir: Path,
-                     sandbox: Sandbox, cpu: int | None = None) -> SubmissionResult:
+                     sandbox: Sandbox, cpu: int | None = None,
+                     keep: dict[str, Outcome] | None = None) -> SubmissionResult:
     """Grade one submission folder in a sandbox of its own and return its result (never raises for
-    anything the submission contains). The gradebook is not touched: the caller records results."""
+    anything the submission contains). The gradebook is not touched: the caller records results.
+    `keep` (a regrade): these tests' outcomes are kept as they are and their probes not run."""
     start = time.monotonic()
     result = SubmissionResult(student, assignment.name, 0.0, assignment.max_score)
     name = f"{assignment.notebook_name}.ipynb"
     try:
         folder_fd = studentfiles.open_folder(Path(submission_dir))
     except studentfiles.StudentFileError as err:
-        # a link could point at the instructor's source: this process never follows one
-        return _invalid(result, assignment, str(err), "the notebook is missing", start)
+        # a link could point at the instructor's source: this process never follows one. The
+        # same row as `find_submissions`' refusal (the folder became a link after it was listed)
+        refused = refused_result(assignment, student, str(err))
+        refused.seconds = time.monotonic() - start
+        return refused
     try:
         try:
             data = studentfiles.read_bounded(folder_fd, name, MAX_NOTEBOOK_BYTES)
@@ -167,7 +177,8 @@ def grade_submission(assignment: Assignment, student: str, submission_dir: Path,
             result.feedback_nb = feedback_notebook(assignment, plan, {}, result.outcomes,
                                                    result.notes)
             return result
-        _execute_and_judge(assignment, plan, result, Path(submission_dir), folder_fd, sandbox, cpu)
+        _execute_and_judge(assignment, plan, result, Path(submission_dir), folder_fd, sandbox, cpu,
+                           keep or {})
     finally:
         os.close(folder_fd)
         result.seconds = time.monotonic() - start  # includes the sandbox's cleanup
@@ -184,12 +195,15 @@ def _invalid(result: SubmissionResult, assignment: Assignment, note: str, reason
 
 
 def _execute_and_judge(assignment: Assignment, plan: Plan, result: SubmissionResult, folder: Path,
-                       folder_fd: int, sandbox: Sandbox, cpu: int | None) -> None:
+                       folder_fd: int, sandbox: Sandbox, cpu: int | None,
+                       keep: dict[str, Outcome]) -> None:
     nonce = secrets.token_hex(16)
     rng = np.random.default_rng(secrets.randbits(128))
     inputs = {}
     steps = []
     for step in plan.steps:
+        if step["kind"] == "probe" and step["grade_id"] in keep:
+            continue  # a regrade re-runs only the tests whose check changed
         if step["kind"] == "probe":
             check = assignment.checks[step["grade_id"]]
             inputs[step["grade_id"]] = check.inputs(rng)
@@ -197,7 +211,7 @@ def _execute_and_judge(assignment: Assignment, plan: Plan, result: SubmissionRes
         steps.append(step)
     job = {"nonce": nonce, "steps": steps, "cell_seconds": sandbox.limits.cell_seconds, "cpu": cpu,
            "max_text": MAX_REPORT_TEXT}
-    run = sandbox.run(folder, [sandbox.python, "-m", "sidebyside.grading.runner"],
+    run = sandbox.run(folder, [sandbox.python, *RUNNER],
                       stdin=json.dumps(job).encode(), folder_fd=folder_fd)
     reports, bad = parse_reports(run.stdout, nonce)
     cells = {r["index"]: r for r in reports if r["kind"] == "cell"}
@@ -205,7 +219,7 @@ def _execute_and_judge(assignment: Assignment, plan: Plan, result: SubmissionRes
     for r in reports:
         if r["kind"] == "probe":
             probes.setdefault(r["grade_id"], []).append(r)
-    started = any(r["kind"] == "start" for r in reports)
+    started = result.started = any(r["kind"] == "start" for r in reports)
     finished = any(r["kind"] == "done" for r in reports)
     limits = sandbox.limits
     if bad:
@@ -229,6 +243,10 @@ def _execute_and_judge(assignment: Assignment, plan: Plan, result: SubmissionRes
                 "notebook and was stopped")
         result.notes.insert(0, stop + "; tests not reached score 0")
     elif not finished:
+        if not started:
+            last = run.stderr.decode("utf-8", "replace").strip().splitlines()[-1:]
+            result.prestart = terminal_text(last[0][:300] if last else
+                                            f"exit code {run.returncode}")
         result.status = "died"
         cause = _death_cause(run, limits)
         stop = f"the kernel stopped before the end ({cause})"
@@ -251,7 +269,9 @@ def _execute_and_judge(assignment: Assignment, plan: Plan, result: SubmissionRes
                                 f"{limits.memory_bytes / 2**30:g} GiB)")
     for gid, points in assignment.tests.items():
         got = probes.get(gid, [])
-        if not got:
+        if gid in keep:
+            outcome = keep[gid]
+        elif not got:
             message = f"not reached: {stop}" if stop else "no result was reported"
             outcome = Outcome(gid, points, 0.0, message)
         elif len(got) > 1:
@@ -262,7 +282,8 @@ def _execute_and_judge(assignment: Assignment, plan: Plan, result: SubmissionRes
             outcome = Outcome(gid, points, 0.0, f"calling your code raised {err['ename']}: "
                               f"{err['evalue'][:300]}")
         else:
-            outcome = _verify(assignment, gid, points, inputs.get(gid), got[0].get("result"))
+            code = [st["source"] for st in plan.steps if st["kind"] == "cell"]
+            outcome = _verify(assignment, gid, points, inputs.get(gid), got[0].get("result"), code)
         result.outcomes[gid] = outcome
     result.score = float(sum(o.score for o in result.outcomes.values()))
     result.feedback_nb = feedback_notebook(assignment, plan, cells, result.outcomes, result.notes)
@@ -278,9 +299,15 @@ def _death_cause(run, limits: Limits) -> str:
     return f"exit code {code}: os._exit, a crash or a resource limit"
 
 
-def _verify(assignment: Assignment, gid: str, points: float, inputs, value) -> Outcome:
+def _verify(assignment: Assignment, gid: str, points: float, inputs, value,
+            code: list[str] = ()) -> Outcome:
+    """`verify` on the reported values, then the check's rule on the code the notebook ran (its
+    cells as submitted, read here: a rule such as "do not call log_softmax" is about the source)."""
+    check = assignment.checks[gid]
     try:
-        assignment.checks[gid].verify(inputs, value)
+        check.verify(inputs, value)
+        if check.source_rule is not None:
+            check.source_rule(list(code))
     except AssertionError as err:
         return Outcome(gid, points, 0.0, str(err) or "wrong answer")
     except Exception as err:  # noqa: BLE001 - a forged/odd value must not crash the batch
@@ -302,9 +329,12 @@ def _fail_all(result: SubmissionResult, assignment: Assignment, message: str) ->
 def find_submissions(course_dir: Path, assignment: str, students: list[str] | None = None,
                      submitted: Path | None = None,
                      rejected: dict[str, str] | None = None) -> dict[str, Path]:
-    """Student id -> submission folder. Folder names that cannot be student ids (control
-    characters, path separators, a leading = + - @ ...: `untrusted.id_problem`) are left out; pass a
-    dict as `rejected` to receive them with the reason."""
+    """Student id -> submission folder: what every backend grades (local and Dask alike).
+
+    Left out, with the reason in `rejected` (pass a dict to receive them; `refused_result` makes
+    their report rows): folder names that cannot be student ids (control characters, path
+    separators, a leading = + - @ ...: `untrusted.id_problem`), and student or submission folders
+    that are symbolic links or not folders (`studentfiles.submission_problem`)."""
     root = Path(submitted) if submitted else Path(course_dir) / "submitted"
     found = {}
     try:
@@ -312,26 +342,44 @@ def find_submissions(course_dir: Path, assignment: str, students: list[str] | No
     except FileNotFoundError:
         return found
     for name in entries:
-        folder = root / name / assignment
-        if not folder.is_dir() or (students is not None and name not in students):
+        if students is not None and name not in students:
             continue
-        problem = id_problem(name)
+        problem = studentfiles.submission_problem(root, name, assignment)
+        if problem == "":
+            continue  # nothing submitted for this assignment
+        id_trouble = id_problem(name)
+        if id_trouble:
+            problem = (f"the folder name cannot be a student id: {id_trouble}; rename it (e.g. to "
+                       "the student's login) and grade it again")
         if problem:
             if rejected is not None:
                 rejected[name] = problem
             continue
-        found[name] = folder
+        found[name] = root / name / assignment
     return found
 
 
-def rejected_result(assignment: Assignment, student: str, problem: str) -> SubmissionResult:
-    """The report row of a folder whose name cannot be a student id (it is never graded)."""
+def grader_fault(results: list[SubmissionResult]) -> str | None:
+    """The grader's fault, if the batch shows one: no runner started in any sandbox, and every
+    submission that reached one failed with the same reason before its first cell. Then no score
+    means anything (the students' code never ran) and none may be written."""
+    reasons = {r.prestart for r in results if r.stored and not r.started and r.prestart}
+    if len(reasons) != 1 or any(r.started for r in results):
+        return None
+    return reasons.pop()
+
+
+def refused_result(assignment: Assignment, student: str, reason: str) -> SubmissionResult:
+    """The row of a folder that is not graded (`find_submissions`' rejections, and a folder that
+    turns into a link before it is read): status invalid, 0, the reason, nothing else to record."""
     result = SubmissionResult(terminal_text(student), assignment.name, 0.0, assignment.max_score,
-                              status="invalid")
-    result.notes.append(f"not graded: the folder name cannot be a student id: {problem}; rename it "
-                        "(e.g. to the student's login) and grade it again")
-    _fail_all(result, assignment, "not graded: invalid student id")
+                              status="invalid", stored=False)
+    result.notes.append(f"not graded: {reason}")
+    _fail_all(result, assignment, f"not graded: {reason}")
     return result
+
+
+rejected_result = refused_result  # the name earlier callers used
 
 
 class Progress:
@@ -356,8 +404,10 @@ class Progress:
 
 def grade_all(assignment: Assignment, submissions: dict[str, Path], jobs: int | None = None,
               limits: Limits | None = None, progress: bool = True, on_result=None,
-              pin: bool = False) -> list[SubmissionResult]:
-    """Grade every submission in parallel; `on_result(result)` runs in the calling thread."""
+              pin: bool = False,
+              keep: dict[str, dict[str, Outcome]] | None = None) -> list[SubmissionResult]:
+    """Grade every submission in parallel; `on_result(result)` runs in the calling thread.
+    `keep`: student -> the outcomes a regrade keeps (their probes are not run)."""
     from sidebyside.grading.sandbox import check_available, isolation
 
     sandbox = Sandbox(limits or Limits())
@@ -379,7 +429,8 @@ def grade_all(assignment: Assignment, submissions: dict[str, Path], jobs: int | 
         # scheduler can move a sandbox to whichever core is free; a pinned one cannot
         cpu = cpus[slot % len(cpus)] if pin and jobs <= len(cpus) else None
         try:
-            return grade_submission(assignment, student, submissions[student], sandbox, cpu)
+            return grade_submission(assignment, student, submissions[student], sandbox, cpu,
+                                    (keep or {}).get(student))
         except Exception as err:  # noqa: BLE001 - one broken submission never stops the batch
             res = SubmissionResult(student, assignment.name, 0.0, assignment.max_score,
                                    status="invalid")

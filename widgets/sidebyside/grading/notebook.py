@@ -91,6 +91,12 @@ def load_assignment(course_dir: Path, name: str) -> Assignment:
     missing = set(tests) - set(checks)
     if missing:
         raise ValueError(f"{checks_path}: no Check for test cells {sorted(missing)}")
+    from sidebyside.grading.spec import check_problems
+
+    for gid, points in tests.items():
+        problems = check_problems(checks[gid], points)
+        if problems:
+            raise ValueError(f"{checks_path}: {gid}: {'; '.join(problems)}")
     assignment = Assignment(name, course_dir, notebooks[0].stem, source_nb, tests, answers, checks)
     for cell in source_nb.cells:
         gid = nbgrader_meta(cell).get("grade_id")
@@ -245,6 +251,56 @@ def feedback_notebook(assignment: Assignment, plan: Plan, cell_reports: dict[int
 
 
 NOTES_KEY = "sidebyside_autograder_notes"  # marks the notes cell (student text, escaped)
+
+
+def shown(assignment: Assignment, gid: str, after_due: bool) -> bool:
+    """Whether the student sees this check's own result (spec.py: visibility)."""
+    visibility = getattr(assignment.checks[gid], "visibility", "visible")
+    return visibility == "visible" or (visibility == "after_due" and after_due)
+
+
+def hidden_summary(assignment: Assignment, outcomes: dict, after_due: bool) -> str | None:
+    """"n hidden checks: k passed" for the checks the student does not see one by one."""
+    unseen = [o for gid, o in outcomes.items() if not shown(assignment, gid, after_due)]
+    if not unseen:
+        return None
+    passed = sum(1 for o in unseen if o.passed)
+    return (f"{len(unseen)} hidden check{'s' if len(unseen) != 1 else ''}: {passed} passed "
+            f"({sum(o.score for o in unseen):g} / {sum(o.points for o in unseen):g} points)")
+
+
+def verdict_text(assignment: Assignment, outcome) -> str:
+    """A shown check's line: its points, what it checks, and the reason when it failed."""
+    check = assignment.checks[outcome.grade_id]
+    mark = "✔" if outcome.passed else "✘"
+    what = f" {check.message}." if getattr(check, "message", "") else ""
+    why = "" if outcome.passed else f" {outcome.message}"
+    return f"{mark} {outcome.grade_id}: {outcome.score:g}/{outcome.points:g} points.{what}{why}"
+
+
+def apply_visibility(assignment: Assignment, nb: nbformat.NotebookNode, outcomes: dict,
+                     after_due: bool) -> nbformat.NotebookNode:
+    """The feedback notebook as the student may see it: a check they do not see loses its
+    verdict and its nbgrader grade mark (so nbgrader's HTML shows no score for it either), and one
+    summary cell counts those checks."""
+    for cell in nb.cells:
+        gid = nbgrader_meta(cell).get("grade_id")
+        if gid not in outcomes:
+            continue
+        if shown(assignment, gid, after_due):
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout",
+                                                   text=verdict_text(assignment, outcomes[gid]) + "\n")]
+        else:
+            cell.outputs = [nbformat.v4.new_output(
+                "stream", name="stdout", text="(a hidden check: counted in the summary at the top)\n")]
+            cell.metadata["nbgrader"]["grade"] = False
+            cell.metadata["nbgrader"]["points"] = 0
+    summary = hidden_summary(assignment, outcomes, after_due)
+    if summary:
+        cell = nbformat.v4.new_markdown_cell(f"**{summary}**")
+        cell.metadata[NOTES_KEY] = True
+        nb.cells.insert(1, cell)
+    return nb
 
 
 def hidden_lines(assignment: Assignment) -> list[str]:

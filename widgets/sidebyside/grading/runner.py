@@ -64,6 +64,9 @@ def main() -> int:
 
     shell = InteractiveShell.instance(colors="NoColor")
     shell.showtraceback  # noqa: B018 - warm the attribute before students can patch the class
+    # the submission's folder on the import path, as in a notebook kernel; only now, after the
+    # runner's own imports (it was started with -P)
+    sys.path.insert(0, os.getcwd())
 
     def run_timed(fn):
         buf_out, buf_err = io.StringIO(), io.StringIO()

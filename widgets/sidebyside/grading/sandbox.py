@@ -88,6 +88,12 @@ JOIN_FAILED = 125
 _unisolated = threading.Lock()  # held by every sandbox run where no control group can be made
 
 
+# How the sandbox starts the grader's runner. -P: the submission's folder (the working directory)
+# is not put first on sys.path, so nothing the student wrote can stand in for a module the runner
+# imports before the first cell; the runner adds it afterwards, as a notebook kernel has it.
+RUNNER = ["-P", "-m", "sidebyside.grading.runner"]
+
+
 class SandboxUnavailable(RuntimeError):
     """bubblewrap is missing or cannot create namespaces here. We never grade unsandboxed."""
 
@@ -229,8 +235,13 @@ class Sandbox:
             # setup() probes the C++ compiler with a test build in every kernel; the answer is the same
             # for every sandbox on this machine (same /usr), so find it once here and pass it on.
             self._backend = devices.compile_backend()
+        import sidebyside
+
         return {
             devices.COMPILE_BACKEND_ENV: self._backend,
+            # the package this grader runs, whichever checkout it is (an editable install's .pth
+            # may name another one, which the sandbox does not show)
+            "PYTHONPATH": str(Path(sidebyside.__file__).resolve().parent.parent),
             "PATH": f"{os.path.dirname(self.python)}:/usr/bin:/bin",
             "HOME": "/tmp",
             "TMPDIR": "/tmp",
@@ -356,13 +367,18 @@ def kill_group(proc: subprocess.Popen) -> None:
 
 
 def check_available(sandbox: Sandbox | None = None) -> None:
-    """Raise SandboxUnavailable with a clear reason unless a sandbox can really be created here."""
+    """Raise SandboxUnavailable with a clear reason unless a sandbox can really be created here and
+    the grader's runner starts in it (the import a grading run needs, with no student code)."""
+    import json
     import tempfile
 
     sandbox = sandbox or Sandbox()
+    job = json.dumps({"nonce": "check", "steps": [], "cell_seconds": 30}).encode()
     with tempfile.TemporaryDirectory(prefix="sbx-check-") as tmp:
         try:
             result = sandbox.run(Path(tmp), [sandbox.python, "-c", "print('sandbox-ok')"])
+            if result.returncode == 0 and b"sandbox-ok" in result.stdout:
+                runner = sandbox.run(Path(tmp), [sandbox.python, *RUNNER], stdin=job)
         except OSError as err:
             raise SandboxUnavailable(f"cannot start bubblewrap: {err}") from err
     if result.returncode != 0 or b"sandbox-ok" not in result.stdout:
@@ -372,4 +388,13 @@ def check_available(sandbox: Sandbox | None = None) -> None:
             "The grader needs to run as root (it mounts a bounded tmpfs in the sandbox and runs it "
             "as a uid of its own) with user/pid/net namespaces available. It refuses to grade "
             "unsandboxed."
+        )
+    if b'@@check {"kind": "done"' not in runner.stdout:
+        why = runner.stderr.decode(errors="replace").strip().splitlines()[-1:] or [
+            f"exit code {runner.returncode}"]
+        raise SandboxUnavailable(
+            f"the grader's runner does not start in the sandbox ({why[0][:300]}): the fault is "
+            "the grader's installation, not the submissions'. The sandbox shows the interpreter, "
+            f"the virtualenv and the sidebyside package ({', '.join(sandbox._python_paths())}) "
+            "read-only. Nothing was graded or written."
         )

@@ -17,23 +17,60 @@ class StudentFileError(Exception):
     """A student file that cannot be read safely; the message is the student-facing reason."""
 
 
-def open_folder(folder: Path) -> int:
-    """An O_PATH descriptor of the submission folder `.../<student>/<assignment>`, opened without
-    following a link in either of its last two components (the caller closes it)."""
+# What a submission is, decided once for every backend (local threads and Dask workers alike):
+# `submitted/<student>/<assignment>` where both are real folders, not links. A link could point at the
+# instructor's source (`evil -> ../source`) or at another student's work (`twin -> alice`): it is
+# refused with one of these reasons, scores 0 and gets no autograded copy, whatever grades it.
+STUDENT_LINK = "the student folder is a symbolic link (to someone else's files?)"
+STUDENT_NOT_FOLDER = "the student folder is not a folder"
+SUBMISSION_LINK = "the submission folder is a symbolic link (to someone else's files?)"
+SUBMISSION_NOT_FOLDER = "the submission folder is not a folder"
+FOLDER_REFUSED = "the submission folder is a symbolic link or not a folder"
+
+
+def submission_problem(root: Path, student: str, assignment: str) -> str | None:
+    """Why `root/<student>/<assignment>` is not a submission to grade (one of the reasons above),
+    None if it is one, or "" if the student submitted nothing for this assignment.
+    Nothing is followed: each component is looked at with lstat."""
+    try:
+        entry = os.lstat(os.path.join(root, student))
+    except OSError:
+        return ""
+    if stat.S_ISLNK(entry.st_mode):
+        return STUDENT_LINK
+    if not stat.S_ISDIR(entry.st_mode):
+        return STUDENT_NOT_FOLDER
+    try:
+        folder = os.lstat(os.path.join(root, student, assignment))
+    except OSError:
+        return ""
+    if stat.S_ISLNK(folder.st_mode):
+        return SUBMISSION_LINK
+    if not stat.S_ISDIR(folder.st_mode):
+        return SUBMISSION_NOT_FOLDER
+    return None
+
+
+def open_folder(folder: Path, readable: bool = False) -> int:
+    """An O_PATH descriptor (a readable one if `readable`) of the submission folder
+    `.../<student>/<assignment>`, opened without following a link in either of its last two
+    components (the caller closes it)."""
     folder = Path(folder)
-    flags = os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+    kind = os.O_RDONLY if readable else os.O_PATH
+    flags = kind | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
     try:
         parent = os.open(folder.parent.parent, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError as err:
         raise StudentFileError(f"the submissions folder cannot be opened ({err.strerror})") from err
     try:
-        student = os.open(folder.parent.name, flags, dir_fd=parent)
+        student = os.open(folder.parent.name, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC,
+                          dir_fd=parent)
         try:
             return os.open(folder.name, flags, dir_fd=student)
         finally:
             os.close(student)
     except OSError as err:
-        raise StudentFileError("the submission folder is a symbolic link or not a folder") from err
+        raise StudentFileError(FOLDER_REFUSED) from err
     finally:
         os.close(parent)
 
