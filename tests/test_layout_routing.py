@@ -90,6 +90,24 @@ def test_real_model_layout_is_routed_and_overlap_free(docs, name):
     assert not bad, json.dumps(bad, indent=1)
 
 
+def test_live_check_by_difference_sees_what_the_whole_check_sees(live_docs):
+    """With the router switched off, new edges are drawn as curves through boxes: the check must
+    report them, and its by-difference mode must list exactly what checking the whole picture after
+    every batch lists (benchmarks/live_check_equivalence.mjs does the same on MobileNetV2)."""
+    path = live_docs / "resnet18-record-torch.json"
+
+    def per_batch(*flags):
+        run = subprocess.run([NODE, str(LIVE_CHECK), "--no-router", "--per-batch", *flags, str(path)],
+                             capture_output=True, text=True, timeout=600, cwd=ROOT)
+        assert run.returncode == 1, run.stderr  # crossings found: the check fails
+        return json.loads(run.stdout)
+
+    whole, by_difference = per_batch("--full"), per_batch()
+    assert whole["edgeBatches"] > 0 and whole["problems"] > 0, whole
+    assert by_difference["perBatch"] == whole["perBatch"]
+    assert by_difference["edgeBatches"] == whole["edgeBatches"]
+
+
 @pytest.mark.parametrize("name", ("resnet18-record-torch", "mobilenetv2-record-tf"))
 def test_live_appends_keep_group_boxes_apart_and_edges_routed(live_docs, name):
     (result,) = check(live_docs / f"{name}.json", LIVE_CHECK)
