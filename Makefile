@@ -29,7 +29,7 @@ lab: $(STAMP)
 BROWSER_TESTS := tests/test_browser.py tests/test_notebook_lifecycle.py tests/test_presenting.py
 
 test: $(STAMP) system-deps hub-deps
-	$(BIN)/pytest -n $(JOBS) --dist loadscope --nbval --nbval-sanitize-with sanitize.cfg \
+	$(BIN)/pytest -n $(JOBS) --dist loadscope --no-loadscope-reorder --nbval --nbval-sanitize-with sanitize.cfg \
 	  $(addprefix --ignore=,$(BROWSER_TESTS)) tests course labs graded/source
 	$(BIN)/pytest $(BROWSER_TESTS)
 

@@ -3,7 +3,9 @@
 Kept at the root because nbval collects notebooks in course/, labs/ and graded/, outside tests/.
 """
 
+import json
 import os
+from pathlib import Path
 
 # Only teaching notebooks and instructor versions run under nbval. Fixture notebooks in tests/ (hostile
 # submissions, browser fixtures) and generated or collected nbgrader folders are data, not tests.
@@ -26,3 +28,25 @@ def pytest_collectstart(collector):
     # lesson's result: nbval's documented hook skips comparing it.
     if collector.fspath and collector.fspath.ext == ".ipynb":
         collector.skip_compare += ("stderr",)
+
+
+# Longest first. `make test` runs with xdist's loadscope and --no-loadscope-reorder: each test file or
+# notebook goes whole to one of two workers, in collection order. With the costly files last, one
+# worker idled for minutes at the end while the other finished a grading module; ordered by their
+# measured cost (benchmarks/suite_costs.json, written by `benchmarks/suite_times.py --write-costs`),
+# the two finish together. A file not measured yet counts as cheap; order inside a file is kept.
+COSTS = Path(__file__).parent / "benchmarks" / "suite_costs.json"
+
+
+def pytest_collection_modifyitems(config, items):
+    costs = json.loads(COSTS.read_text()) if COSTS.exists() else {}
+    first_seen: dict[str, int] = {}
+    for i, item in enumerate(items):
+        first_seen.setdefault(item.nodeid.split("::", 1)[0], i)
+
+    def longest_first(pair):
+        i, item = pair
+        name = item.nodeid.split("::", 1)[0]
+        return (-costs.get(name, 0.0), first_seen[name], i)
+
+    items[:] = [item for _, item in sorted(enumerate(items), key=longest_first)]
