@@ -13,7 +13,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 NB ?= course labs graded/source
 JOBS ?= 2
 
-.PHONY: lab test setup system-deps notebooks lint bench doctor js labext clean hub hub-deps hub-grade
+.PHONY: lab test test-fast setup system-deps notebooks lint bench doctor js labext clean hub hub-deps hub-grade
 
 # jupyter-setup: JupyterLab saves widget state and shows no news; the course's notebooks are trusted,
 # so their graphs draw from saved state (sidebyside/jupyter_env.py).
@@ -32,6 +32,12 @@ test: $(STAMP) system-deps hub-deps
 	$(BIN)/pytest -n $(JOBS) --dist loadscope --no-loadscope-reorder --nbval --nbval-sanitize-with sanitize.cfg \
 	  $(addprefix --ignore=,$(BROWSER_TESTS)) tests course labs graded/source
 	$(BIN)/pytest $(BROWSER_TESTS)
+
+# The author's inner loop: nbval on the notebooks you changed, the static notebook checks, and the
+# test files that import the package modules you changed (tests/fast.py; CONTRIBUTING.md).
+# `make test-fast P="course/03_x.ipynb widgets/sidebyside/show.py"` names the paths instead of git.
+test-fast: $(STAMP)
+	$(BIN)/python tests/fast.py $(P)
 
 setup: $(STAMP)
 
