@@ -15,6 +15,9 @@ from __future__ import annotations
 import io
 from collections import defaultdict
 
+from sidebyside.graph.transform import group_chain as _chain
+from sidebyside.graph.transform import group_parents as _group_parents
+
 #: Node colours by kind: the widget's palette (widgets/js/src/index.js), so both read the same.
 KIND_COLOURS = {
     "input": "#8fd18f",
@@ -32,8 +35,6 @@ CAPTION = "static picture · run the cell in a trusted notebook for the live, cl
 
 def boxes_and_links(doc: dict, collapsed) -> tuple[list[dict], list[tuple[int, int]]]:
     """The boxes a view shows at first sight and the links between them (indices into boxes)."""
-    from sidebyside.widget import _chain, _group_parents
-
     collapsed = set(collapsed or ())
     parents = _group_parents(doc.get("groups", []))
     labels = {g["id"]: g.get("label") or g["id"] for g in doc.get("groups", [])}

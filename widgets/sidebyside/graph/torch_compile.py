@@ -101,7 +101,7 @@ class CompileCapture(Notifier):
         import torch
 
         self.fn = fn
-        self._modules = dict(fn.named_modules()) if isinstance(fn, torch.nn.Module) else {}
+        self._modules = dict(fn.named_modules(remove_duplicate=False)) if isinstance(fn, torch.nn.Module) else {}
         self.backend = backend
         self.name = name or getattr(fn, "__name__", type(fn).__name__)
         self.max_nodes = max_nodes

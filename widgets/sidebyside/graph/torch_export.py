@@ -55,6 +55,6 @@ def from_export(module, args, kwargs=None, *, dynamic_shapes=None, strict: bool 
             labels[arg_name] = spec.target
     g = fx_to_graph(ep.graph_module, source="export", name=name or default_name,
                     max_nodes=max_nodes, input_kinds=kinds, labels=labels,
-                    root_modules=dict(module.named_modules()))
+                    root_modules=dict(module.named_modules(remove_duplicate=False)))
     g.native = ep
     return g

@@ -11,7 +11,7 @@ import functools
 import operator
 import re
 
-from sidebyside.graph._common import shape_list, torch_dtype
+from sidebyside.graph._common import CallIds, call_number, module_of, shape_list, torch_dtype
 from sidebyside.graph.model import Graph, GraphBuilder, Node, UnsupportedInputError, gc_paused
 
 # Higher-order ops whose GraphModule arguments become subgraphs, and the names of those branches.
@@ -50,21 +50,27 @@ def module_path(path: str) -> str:
 
 def _stack_groups(node, b: GraphBuilder, exclude: str | None = None) -> str | None:
     """The innermost module group of an FX node, from meta["nn_module_stack"] (symbolic_trace,
-    dynamo and export all record it), declaring the enclosing modules' groups with their types."""
+    dynamo and export all record it), declaring the enclosing modules' groups with their types.
+
+    The stack's keys differ between two calls of one module ("L__self__pool", "L__self__pool@1"),
+    so each call gets its own group ("pool", "pool@2": see CallIds)."""
     stack = node.meta.get("nn_module_stack")
     if not stack:
         return None
+    calls = b.__dict__.setdefault("call_ids", CallIds())
     labels, types = {}, {}
     innermost = None
-    for entry in stack.values():
+    for key, entry in stack.items():
         path, typ = entry[0], entry[1]
         p = module_path(str(path))
         if not p or p == exclude:
             continue
+        gid = calls.enter(p, key, innermost)
         tname = typ.__name__ if isinstance(typ, type) else str(typ).rsplit(".", 1)[-1]
-        labels[p] = f"{p.rsplit('/', 1)[-1]} ({tname})"
-        types[p] = tname
-        innermost = p
+        call = call_number(gid)
+        labels[gid] = f"{p.rsplit('/', 1)[-1]} ({tname}{'' if call == 1 else f', call {call}'})"
+        types[gid] = tname
+        innermost = gid
     getattr(b, "stack_labels", {}).update(labels)
     getattr(b, "stack_types", {}).update(types)
     if innermost is None:
@@ -236,7 +242,7 @@ def _dynamo_param_names(gm) -> dict:
 
 def _label_groups(g: Graph, modules: dict, stack_labels: dict, stack_types: dict) -> None:
     for grp in g.groups:
-        mod = modules.get(grp.id.replace("/", "."))
+        mod = modules.get(module_of(grp.id).replace("/", "."))
         if grp.type is None:
             grp.type = type(mod).__name__ if mod is not None else stack_types.get(grp.id)
         if "(" in (grp.label or ""):
