@@ -368,7 +368,9 @@ class GraphView(_ShownWithPicture, anywidget.AnyWidget):
                               "nodes": [], "edges": [], "subgraphs": {},
                               "meta": {"refused": True, "node_count": len(doc["nodes"])}}
             else:
-                self.message = ""
+                # An empty capture that knows why (a torch.compile that traced nothing) says so.
+                empty = "" if doc["nodes"] else (doc.get("meta") or {}).get("empty_reason", "")
+                self.message = empty if isinstance(empty, str) else ""
                 self.graph = doc
 
     def _refusal(self, visible: int) -> str:
@@ -581,7 +583,7 @@ class GraphView(_ShownWithPicture, anywidget.AnyWidget):
             for batch in self._batches:
                 for key in shown:
                     shown[key] += batch.get(key, [])
-        return [(shown, list(self.collapsed), title, "")]
+        return [(shown, list(self.collapsed), title, "" if shown["nodes"] else self.message)]
 
 
 def _is_live_source(obj) -> bool:

@@ -146,7 +146,7 @@ def compile_capture(fn, backend: str = "aot_eager", **kwargs):
     return _f(fn, backend, **kwargs)
 
 
-def from_export(module, args, kwargs=None, **options):
+def from_export(module, args=(), kwargs=None, **options):
     from sidebyside.graph.torch_export import from_export as _f
 
     return _f(module, args, kwargs, **options)

@@ -98,9 +98,9 @@ class ModuleOwners:
 
         Tensor = torch.Tensor
 
-        def pre(m, args):
-            mark = -1
-            for t in _tensors(args, Tensor):
+        def pre(m, args, kwargs):
+            mark = -1  # keyword inputs count too (a decoder layer's encoder_hidden_states=...)
+            for t in _tensors((args, kwargs), Tensor):
                 if t.grad_fn is not None:
                     mark = max(mark, t.grad_fn._sequence_nr())
             self._marks.append(mark)
@@ -109,7 +109,7 @@ class ModuleOwners:
             self._count += 1
             self._calls.append(self._ids.enter(path, self._count, parent) if path else None)
 
-        def post(m, args, out):
+        def post(m, args, kwargs, out):
             mark = self._marks.pop() if self._marks else -1
             path = self._calls.pop() if self._calls else None
             if not path:
@@ -129,8 +129,8 @@ class ModuleOwners:
                 stack.extend(nxt for nxt, _ in fn.next_functions)
 
         for m in self._module.modules():
-            self._hooks.append(m.register_forward_pre_hook(pre))
-            self._hooks.append(m.register_forward_hook(post))
+            self._hooks.append(m.register_forward_pre_hook(pre, with_kwargs=True))
+            self._hooks.append(m.register_forward_hook(post, with_kwargs=True))
         return self
 
     def __exit__(self, *exc):
@@ -151,10 +151,12 @@ def from_autograd(
     name: str | None = None,
     max_nodes: int | None = None,
     _caller_names: list | None = None,
+    **model_kwargs,
 ) -> Graph:
     """The autograd graph that produced `tensor` (from its grad_fn).
 
-    `from_autograd(model, x, ...)` runs `model(x, ...)` itself with module hooks, so every op is
+    `from_autograd(model, x, ..., attention_mask=m)` runs `model(x, ..., attention_mask=m)` itself
+    (keyword arguments other than this function's own go to the model) with module hooks, so every op is
     grouped by the module that ran it (the output's first tensor is the root); `graph.meta["output"]`
     is not kept, the graph is. Leaves are named, in this order of preference: `names` ({"x": x, ...}), `module`'s
     named_parameters (also grouped by module path), then the caller's variable names.
@@ -166,16 +168,16 @@ def from_autograd(
     if isinstance(tensor, torch.nn.Module):
         module = tensor
         with ModuleOwners(module) as owners:
-            out = module(*inputs)
+            out = module(*inputs, **model_kwargs)
         found = _tensors(out, torch.Tensor)
         if not found:
             raise UnsupportedInputError(f"{type(module).__name__} returned no tensor")
         tensor = found[0]
         name = name or type(module).__name__
-    elif inputs:
+    elif inputs or model_kwargs:
         raise UnsupportedInputError(
-            "from_autograd(tensor) takes no other positional arguments; to run a module, pass it "
-            "first: from_autograd(model, x)"
+            "from_autograd(tensor) takes no model inputs; to run a module, pass it first: "
+            "from_autograd(model, x, attention_mask=m)"
         )
     if not isinstance(tensor, torch.Tensor):
         raise UnsupportedInputError(

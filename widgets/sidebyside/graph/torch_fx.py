@@ -254,12 +254,17 @@ def _label_groups(g: Graph, modules: dict, stack_labels: dict, stack_types: dict
 
 
 def from_fx(fn_or_module, *example_inputs, name: str | None = None, concrete_args=None,
-            max_nodes: int | None = None) -> Graph:
-    """torch.fx.symbolic_trace a function or nn.Module; with example inputs, ShapeProp adds shapes.
+            max_nodes: int | None = None, **example_kwargs) -> Graph:
+    """torch.fx.symbolic_trace a function or nn.Module; with example inputs (positional or by
+    keyword: from_fx(model, ids, attention_mask=mask)), ShapeProp adds shapes.
 
     Data-dependent Python control flow (`if x.sum() > 0:`) raises torch.fx.proxy.TraceError: symbolic
-    tracing records one path without knowing values. The GraphModule is `graph.native`.
+    tracing records one path without knowing values. Code symbolic tracing cannot follow at all (a
+    tensor assigned into, a forward wrapped in a (*args, **kwargs) decorator: Hugging Face models)
+    raises UnsupportedInputError naming the adapter to use instead. The GraphModule is `graph.native`.
     """
+    import inspect
+
     import torch
     from torch.fx import symbolic_trace
     from torch.fx.passes.shape_prop import ShapeProp
@@ -268,9 +273,35 @@ def from_fx(fn_or_module, *example_inputs, name: str | None = None, concrete_arg
         raise UnsupportedInputError(
             f"from_fx needs a function or nn.Module, got {type(fn_or_module).__name__}"
         )
-    gm = symbolic_trace(fn_or_module, concrete_args=concrete_args)
-    if example_inputs:
+    default = getattr(fn_or_module, "__name__", type(fn_or_module).__name__)
+    try:
+        gm = symbolic_trace(fn_or_module, concrete_args=concrete_args)
+    except (TypeError, ValueError) as err:
+        hint = _fx_hint(str(err), default)
+        if hint is None:
+            raise
+        raise UnsupportedInputError(hint) from err
+    if example_inputs or example_kwargs:
+        if example_kwargs:  # ShapeProp takes placeholders in order: bind keywords to their place
+            bound = inspect.signature(gm.forward).bind(*example_inputs, **example_kwargs)
+            example_inputs = tuple(bound.args)
         with torch.no_grad():
             ShapeProp(gm).propagate(*example_inputs)
-    default = getattr(fn_or_module, "__name__", type(fn_or_module).__name__)
     return fx_to_graph(gm, source="fx", name=name or default, max_nodes=max_nodes)
+
+
+_USE_INSTEAD = ("from_export(model, args, kwargs) or from_autograd(model, *args, **kwargs) "
+                "draw it: they run the code on real tensors")
+
+
+def _fx_hint(message: str, name: str) -> str | None:
+    """What symbolic tracing could not do, in words a user can act on (None for other errors)."""
+    if "'Proxy' object does not support item assignment" in message:
+        return (f"torch.fx cannot trace {name}: its code assigns into a tensor (x[...] = ...), "
+                "which symbolic tracing cannot record ('Proxy' object does not support item "
+                f"assignment; Hugging Face models do this). {_USE_INSTEAD}.")
+    if "co_varnames is too small" in message:
+        return (f"torch.fx cannot trace {name}: its forward is wrapped by a decorator taking "
+                "(*args, **kwargs), as Hugging Face models' are, and symbolic tracing cannot read "
+                f"its arguments (co_varnames is too small). {_USE_INSTEAD}.")
+    return None
