@@ -40,10 +40,21 @@ _ROOT = re.compile(r"^L\[['\"][^'\"]+['\"]\]\.?|^L__self__\.?")
 _INDEX = re.compile(r"\[['\"]?([^'\"\]]+)['\"]?\]")
 
 
+_GLOBAL = re.compile(r"^G\[['\"]([^'\"]+)['\"]\]\.?")
+
+
 @functools.lru_cache(maxsize=4096)
 def module_path(path: str) -> str:
-    """"L['self'].enc.0" / "enc.0" / "L['fn'].0" -> "enc/0" style group paths ("" for the root)."""
+    """"L['self'].enc.0" / "enc.0" / "L['fn'].0" -> "enc/0" style group paths ("" for the root).
+
+    A module a compiled function reaches through a global is named by that global ("G['mlp'].0"
+    -> "mlp/0"); one reached through an imported module's attribute loses dynamo's mangled import
+    name ("G['__import_transformers_dot_models_...'].x" -> "x")."""
     path = _ROOT.sub("", path)
+    glob = _GLOBAL.match(path)
+    if glob is not None:
+        rest = path[glob.end():]
+        path = rest if glob.group(1).startswith("__import_") else f"{glob.group(1)}.{rest}"
     path = _INDEX.sub(r".\1", path).strip(".")
     return path.replace(".", "/")
 

@@ -274,9 +274,9 @@ class _Flow:
             self.chain_of[n.id] = chains[n.group]
             for gid in chains[n.group]:
                 self.members.setdefault(gid, []).append(n.id)
-        # feeds[(a, b)]: an edge runs from inside sibling a to inside sibling b. An edge joins two
+        # feeds[a] holds b: an edge runs from inside sibling a to inside sibling b. An edge joins two
         # siblings at one level only: just below the deepest group holding both ends.
-        self.feeds: set[tuple[str, str]] = set()
+        self.feeds: dict[str, set[str]] = {}  # a -> the siblings a feeds
         for s, targets in self.succ.items():
             cs = self.chain_of[s]
             for t in targets:
@@ -285,7 +285,7 @@ class _Flow:
                 while i < len(cs) and i < len(ct) and cs[i] == ct[i]:
                     i += 1
                 if i < len(cs) and i < len(ct):
-                    self.feeds.add((cs[i], ct[i]))
+                    self.feeds.setdefault(cs[i], set()).add(ct[i])
         # A topological rank bounds the cycle search: only a node ranked below the family's last
         # node can lead back into it. Nodes on a cycle (none in a captured graph) get no bound.
         indeg = {nid: 0 for nid in self.succ}
@@ -306,8 +306,8 @@ class _Flow:
     def chains(self, members: list[str]) -> list[list[str]]:
         """Split look-alike siblings into chains: each member feeds the next, and folding a chain
         into one box makes no cycle. Chains of one are left out."""
-        fed_by = {b for a, b in self.feeds if a in members and b in members and a != b}
         order = {gid: i for i, gid in enumerate(members)}
+        fed_by = {b for a in members for b in self.feeds.get(a, ()) if b in order and b != a}
         used: set[str] = set()
         out = []
         for start in members:
@@ -316,8 +316,7 @@ class _Flow:
             chain = [start]
             used.add(start)
             while True:  # follow the data: the first unused look-alike the last member feeds
-                nxt = [b for b in members
-                       if b not in used and (chain[-1], b) in self.feeds]
+                nxt = [b for b in self.feeds.get(chain[-1], ()) if b in order and b not in used]
                 if not nxt:
                     break
                 b = min(nxt, key=order.get)
