@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -305,3 +306,27 @@ def test_look_alike_blocks_that_do_not_feed_each_other_are_no_family():
     g = _blocks(chained=False)
     mark_repeats(g)
     assert [gr.id for gr in g.groups if gr.repeat] == []
+
+
+def _imports(module) -> set[str]:
+    """Every sidebyside module a module imports, at its top or inside a function."""
+    import ast
+    import importlib
+
+    tree = ast.parse(Path(importlib.import_module(module).__file__).read_text())
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return {m for m in found if m.startswith("sidebyside")}
+
+
+@pytest.mark.parametrize("low, high", [("sidebyside.graph.transform", "sidebyside.graph.model"),
+                                       ("sidebyside.picture", "sidebyside.widget")])
+def test_no_import_circle(low, high):
+    """model.py builds on transform.py and widget.py on picture.py, never the other way round:
+    each can be read (and imported) without the other."""
+    assert low in _imports(high)
+    assert high not in _imports(low)
