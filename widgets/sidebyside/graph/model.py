@@ -16,8 +16,10 @@ Every adapter in `sidebyside.graph` returns a `Graph`; the `GraphView` widget re
 Optional keys (absent when empty, so older documents stay valid): node "params" lists the parameters
 and constants folded into the op ([{"id", "name", "kind", "shape", "dtype"}], see Graph.folded());
 group "type" is the module / Keras layer class name; group "repeat" ({"key", "index", "count"}) marks
-sibling groups of the same type and op structure (see transform.mark_repeats); meta "raw_node_count" /
-"raw_edge_count" are the counts before simplification or folding.
+a chain of sibling groups of the same type and op structure, each feeding the next (see
+transform.mark_repeats); meta "raw_node_count" / "raw_edge_count" are the counts before
+simplification or folding; meta "empty_reason" says why a capture holds no node (a torch.compile
+that traced nothing). A group id "pool@2" is the second call of module "pool".
 
 Edges point in the direction data flows (producer -> consumer). `shape` is a list whose entries are
 ints, None (unknown size) or strings (a symbolic size such as "s0"); the whole shape may be None.
