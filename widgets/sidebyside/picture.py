@@ -41,7 +41,8 @@ def boxes_and_links(doc: dict, collapsed) -> tuple[list[dict], list[tuple[int, i
     for g in doc.get("groups", []):  # "0 (BasicBlock)" says little alone: "layer1/0 (BasicBlock)"
         parent = g.get("parent")
         if parent and labels[g["id"]][:1].isdigit():
-            labels[g["id"]] = f"{parent.rsplit('/', 1)[-1]}/{labels[g['id']]}"
+            owner = parent.rsplit("/", 1)[-1].split("@")[0]  # "seq@2" (its second call) -> "seq"
+            labels[g["id"]] = f"{owner}/{labels[g['id']]}"
     repeats = {g["id"]: g.get("repeat") for g in doc.get("groups", []) if g.get("repeat")}
     index: dict[str, int] = {}
     boxes: list[dict] = []
