@@ -94,3 +94,21 @@ def test_a_compiled_function_groups_by_the_global_model_it_calls():
     cap(torch.randn(2, 4))
     ids = [gr.id for gr in cap.graph.groups]
     assert "MLP" in ids and "MLP/0" in ids and not any(i.startswith("G") for i in ids)
+    params = {n.label: n.group for n in cap.graph.find(kind="param")}
+    assert params == {"MLP.0.weight": "MLP/0", "MLP.0.bias": "MLP/0"}
+
+
+def test_a_compiled_function_groups_by_the_closure_model_it_calls():
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 4), nn.ReLU())
+
+    def step(x):
+        return model(x).sum()
+
+    cap = compile_capture(step)
+    cap(torch.randn(2, 4))
+    assert sorted(gr.id for gr in cap.graph.groups) == ["model", "model/0", "model/1"]
+    assert {n.group for n in cap.graph.find(kind="param")} == {"model/0"}

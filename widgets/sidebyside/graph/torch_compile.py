@@ -189,7 +189,8 @@ class CompileCapture(Notifier):
         reason = getattr(gm, "compile_subgraph_reason", None)  # private
         cid = gm.meta.get("dynamo_compile_id") if hasattr(gm, "meta") else None
         g = fx_to_graph(gm, source="compile", name=f"{self.name} #{len(self.graphs)}",
-                        max_nodes=self.max_nodes, root_modules=self._modules)
+                        max_nodes=self.max_nodes, root_modules=self._modules,
+                        locals_are_modules=not self._modules)
         ended = "return" if reason is None or not reason.graph_break else "graph break"
         g.meta.update(
             {"index": len(self.graphs), "compile_id": None if cid is None else str(cid),

@@ -43,14 +43,20 @@ _INDEX = re.compile(r"\[['\"]?([^'\"\]]+)['\"]?\]")
 _GLOBAL = re.compile(r"^G\[['\"]([^'\"]+)['\"]\]\.?")
 
 
+_LOCAL = re.compile(r"^L\[['\"]([^'\"]+)['\"]\]\.?")
+
+
 @functools.lru_cache(maxsize=4096)
-def module_path(path: str) -> str:
+def module_path(path: str, locals_are_modules: bool = False) -> str:
     """"L['self'].enc.0" / "enc.0" / "L['fn'].0" -> "enc/0" style group paths ("" for the root).
 
-    A module a compiled function reaches through a global is named by that global ("G['mlp'].0"
-    -> "mlp/0"); one reached through an imported module's attribute loses dynamo's mangled import
+    A compiled module's own forward is the root ("L['self']"); in a compiled plain function,
+    `locals_are_modules`, a local or closure variable names a module it calls ("L['model'].0" ->
+    "model/0"). A module reached through a global is named by that global ("G['mlp'].0" ->
+    "mlp/0"); one reached through an imported module's attribute loses dynamo's mangled import
     name ("G['__import_transformers_dot_models_...'].x" -> "x")."""
-    path = _ROOT.sub("", path)
+    local = _LOCAL.match(path) if locals_are_modules else None
+    path = f"{local.group(1)}.{path[local.end():]}" if local else _ROOT.sub("", path)
     glob = _GLOBAL.match(path)
     if glob is not None:
         rest = path[glob.end():]
@@ -73,7 +79,7 @@ def _stack_groups(node, b: GraphBuilder, exclude: str | None = None) -> str | No
     innermost = None
     for key, entry in stack.items():
         path, typ = entry[0], entry[1]
-        p = module_path(str(path))
+        p = module_path(str(path), getattr(b, "locals_are_modules", False))
         if not p or p == exclude:
             continue
         gid = calls.enter(p, key, innermost)
@@ -133,6 +139,7 @@ def fx_to_graph(
     builder: GraphBuilder | None = None,
     id_prefix: str = "",
     root_modules: dict | None = None,
+    locals_are_modules: bool = False,
 ) -> Graph:
     """Convert an FX GraphModule into a Graph (recursing into higher-order-op subgraphs).
 
@@ -147,9 +154,10 @@ def fx_to_graph(
     modules = dict(gm.named_modules())
     input_kinds = input_kinds or {}
     labels = labels or {}
-    fqn = _dynamo_param_names(gm)
+    fqn = _dynamo_param_names(gm, locals_are_modules)
     b.stack_labels = {}
     b.stack_types = {}
+    b.locals_are_modules = locals_are_modules
     for n in gm.graph.nodes:
         nid = id_prefix + n.name
         shape, dtype, device = tensor_meta(n)
@@ -161,6 +169,8 @@ def fx_to_graph(
             node.kind = "input" if kind == "plumbing" else kind
             node.plumbing = kind == "plumbing"
             label = labels.get(n.name) or fqn.get(str(n.target))
+            if label is None and source == "compile":
+                label = _flat_param_name(str(n.target))
             if label is None:
                 label = re.sub(r"^L_|_$", "", str(n.target))
             if source == "compile" and "_parameters_" in str(n.target):
@@ -235,8 +245,26 @@ def fx_to_graph(
     return b.finish()
 
 
-def _dynamo_param_names(gm) -> dict:
-    """Placeholder target -> parameter name ("0.weight") for graphs dynamo captured (private meta)."""
+def _flat_param_name(target: str) -> str | None:
+    """dynamo's flattened name of a parameter or buffer as a dotted one:
+    "G_mlp_modules_0_parameters_weight_" -> "mlp.0.weight" (None for other placeholders)."""
+    body = target.rstrip("_")
+    if body[:2] not in ("L_", "G_"):
+        return None
+    for kind in ("_parameters_", "_buffers_"):
+        head, sep, attr = body[2:].rpartition(kind)
+        if sep and head and attr:
+            parts = [p for p in head.split("_modules_") if p]
+            if parts and parts[0] in ("self", "fn"):
+                parts = parts[1:]
+            return ".".join([*parts, attr])
+    return None
+
+
+def _dynamo_param_names(gm, locals_are_modules: bool = False) -> dict:
+    """Placeholder target -> parameter name ("0.weight") for graphs dynamo captured (private meta).
+    With locals_are_modules (a compiled function), the name starts with the variable holding the
+    module: "L_model_modules_0_parameters_weight_" -> "model.0.weight"."""
     meta = getattr(gm, "meta", None) or {}
     out = {}
     targets = [str(n.target) for n in gm.graph.nodes if n.op == "placeholder"]
@@ -247,7 +275,9 @@ def _dynamo_param_names(gm) -> dict:
             flat = f"{mods}{kind}_{parts[-1]}_"
             for t in targets:
                 if t.endswith("_" + flat):
-                    out[t] = fqn
+                    owner = t[: -len(flat) - 1] if locals_are_modules else ""
+                    owner = owner[2:] if owner[:2] in ("L_", "G_") else ""
+                    out[t] = f"{owner}.{fqn}" if owner and owner != "self" else fqn
     return out
 
 
