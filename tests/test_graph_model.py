@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -273,13 +274,25 @@ def test_a_param_whose_consumer_arrives_later_is_shown_as_a_node():
     assert [p["id"] for p in nodes[0].params] == ["v"] and edges == []
 
 
-def test_mark_repeats_finds_runs_of_identical_siblings():
+def _blocks(chained: bool) -> Graph:
+    """m/b0, m/b1, m/b2 alike, then m/c (another type) and m/b3 (other ops); chained: each block's
+    last op feeds the next block's first op."""
     g = Graph()
     b = GraphBuilder(g)
+    last = None
     for blk, ops in (("m/b0", "AB"), ("m/b1", "AB"), ("m/b2", "AB"), ("m/c", "AB"), ("m/b3", "AC")):
         gid = b.group(blk, type_of=lambda p: "Block" if "/b" in p else "Other")
-        for op in ops:
-            b.add_node(Node(b.new_id(), op, group=gid))
+        for i, op in enumerate(ops):
+            node = b.add_node(Node(b.new_id(), op, group=gid))
+            if last is not None and (chained or i > 0):
+                b.add_edge(last, node.id)
+            last = node.id
+        last = last if chained else None
+    return g
+
+
+def test_mark_repeats_finds_runs_of_identical_siblings():
+    g = _blocks(chained=True)
     mark_repeats(g)
     reps = {gr.id: gr.repeat for gr in g.groups}
     assert [reps[f"m/b{i}"]["index"] for i in range(3)] == [0, 1, 2]
@@ -287,3 +300,33 @@ def test_mark_repeats_finds_runs_of_identical_siblings():
     assert reps["m/c"] is None and reps["m/b3"] is None and reps["m"] is None
     assert len({reps[f"m/b{i}"]["key"] for i in range(3)}) == 1
     g.validate()
+
+
+def test_look_alike_blocks_that_do_not_feed_each_other_are_no_family():
+    g = _blocks(chained=False)
+    mark_repeats(g)
+    assert [gr.id for gr in g.groups if gr.repeat] == []
+
+
+def _imports(module) -> set[str]:
+    """Every sidebyside module a module imports, at its top or inside a function."""
+    import ast
+    import importlib
+
+    tree = ast.parse(Path(importlib.import_module(module).__file__).read_text())
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return {m for m in found if m.startswith("sidebyside")}
+
+
+@pytest.mark.parametrize("low, high", [("sidebyside.graph.transform", "sidebyside.graph.model"),
+                                       ("sidebyside.picture", "sidebyside.widget")])
+def test_no_import_circle(low, high):
+    """model.py builds on transform.py and widget.py on picture.py, never the other way round:
+    each can be read (and imported) without the other."""
+    assert low in _imports(high)
+    assert high not in _imports(low)

@@ -111,7 +111,9 @@ def test_live_check_by_difference_sees_what_the_whole_check_sees(live_docs):
 @pytest.mark.parametrize("name", ("resnet18-record-torch", "mobilenetv2-record-tf"))
 def test_live_appends_keep_group_boxes_apart_and_edges_routed(live_docs, name):
     (result,) = check(live_docs / f"{name}.json", LIVE_CHECK)
-    assert result["batches"] >= 3 and result["nodes"] > 100, result
+    # ResNet-18 sends 72 nodes: 70 ops, the input and backward (its BatchNorm buffers fold into
+    # their ops, as parameters do).
+    assert result["batches"] >= 3 and result["nodes"] > 60, result
     # Most appends are placed without moving anything; only those with no free spot re-lay out.
     assert result["relayouts"] < result["batches"], result
     # Live-appended edges go around boxes too, after every batch (drawn as plain curves they

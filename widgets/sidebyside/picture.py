@@ -15,6 +15,9 @@ from __future__ import annotations
 import io
 from collections import defaultdict
 
+from sidebyside.graph.transform import group_chain as _chain
+from sidebyside.graph.transform import group_parents as _group_parents
+
 #: Node colours by kind: the widget's palette (widgets/js/src/index.js), so both read the same.
 KIND_COLOURS = {
     "input": "#8fd18f",
@@ -32,15 +35,14 @@ CAPTION = "static picture · run the cell in a trusted notebook for the live, cl
 
 def boxes_and_links(doc: dict, collapsed) -> tuple[list[dict], list[tuple[int, int]]]:
     """The boxes a view shows at first sight and the links between them (indices into boxes)."""
-    from sidebyside.widget import _chain, _group_parents
-
     collapsed = set(collapsed or ())
     parents = _group_parents(doc.get("groups", []))
     labels = {g["id"]: g.get("label") or g["id"] for g in doc.get("groups", [])}
     for g in doc.get("groups", []):  # "0 (BasicBlock)" says little alone: "layer1/0 (BasicBlock)"
         parent = g.get("parent")
         if parent and labels[g["id"]][:1].isdigit():
-            labels[g["id"]] = f"{parent.rsplit('/', 1)[-1]}/{labels[g['id']]}"
+            owner = parent.rsplit("/", 1)[-1].split("@")[0]  # "seq@2" (its second call) -> "seq"
+            labels[g["id"]] = f"{owner}/{labels[g['id']]}"
     repeats = {g["id"]: g.get("repeat") for g in doc.get("groups", []) if g.get("repeat")}
     index: dict[str, int] = {}
     boxes: list[dict] = []

@@ -39,6 +39,8 @@ import traitlets
 
 from sidebyside.graph.model import Edge, Graph, Group, Node, _zero_counters, jsonable, paused_gc
 from sidebyside.graph.transform import Simplifier
+from sidebyside.graph.transform import group_chain as _chain
+from sidebyside.graph.transform import group_parents as _group_parents
 
 __all__ = ["GraphView", "GraphEngine", "side_by_side", "step_through", "STATIC",
            "MAX_VISIBLE_NODES", "default_collapsed", "visible_count", "view_doc"]
@@ -113,20 +115,6 @@ def view_doc(graph, *, simplified: bool = True, fold: bool = True) -> dict:
 def simplify_doc(doc) -> dict:
     """Plumbing hidden, nothing folded: view_doc(doc, fold=False) (kept for existing scripts)."""
     return view_doc(doc, fold=False)
-
-
-def _group_parents(doc_groups: list) -> dict:
-    return {g["id"]: g.get("parent") for g in doc_groups}
-
-
-def _chain(gid, parents) -> list:
-    """Group ids from the outermost ancestor down to gid."""
-    out, seen = [], set()
-    while gid and gid not in seen:
-        seen.add(gid)
-        out.append(gid)
-        gid = parents.get(gid)
-    return out[::-1]
 
 
 def visible_count(nodes: list, groups: list, collapsed) -> int:
@@ -380,7 +368,9 @@ class GraphView(_ShownWithPicture, anywidget.AnyWidget):
                               "nodes": [], "edges": [], "subgraphs": {},
                               "meta": {"refused": True, "node_count": len(doc["nodes"])}}
             else:
-                self.message = ""
+                # An empty capture that knows why (a torch.compile that traced nothing) says so.
+                empty = "" if doc["nodes"] else (doc.get("meta") or {}).get("empty_reason", "")
+                self.message = empty if isinstance(empty, str) else ""
                 self.graph = doc
 
     def _refusal(self, visible: int) -> str:
@@ -593,7 +583,7 @@ class GraphView(_ShownWithPicture, anywidget.AnyWidget):
             for batch in self._batches:
                 for key in shown:
                     shown[key] += batch.get(key, [])
-        return [(shown, list(self.collapsed), title, "")]
+        return [(shown, list(self.collapsed), title, "" if shown["nodes"] else self.message)]
 
 
 def _is_live_source(obj) -> bool:

@@ -16,7 +16,9 @@ Graph(name, framework, source, nodes, edges, groups, subgraphs, counters, meta)
     .edges  [Edge(source, target, shape, dtype)]  data flows source -> target.
     .groups [Group(id, label, parent, type, repeat)]  modules ("enc/0", label "0 (Linear)", type
             "Linear"), Keras layers and name scopes; every op sits in the innermost module / layer
-            that ran it; repeat {"key", "index", "count"} marks runs of identical sibling blocks.
+            call that ran it: a module called twice is two groups ("pool", "pool@2", labelled
+            "pool (MaxPool2d, call 2)"); repeat {"key", "index", "count"} marks a chain of
+            identical sibling blocks, each feeding the next (a view folds it into one box).
     .subgraphs {key: Graph}  control-flow bodies (If/While/Case, torch.cond), same schema.
     .counters {"traces", "recompiles", "graph_breaks"};  .meta {}: adapter extras.
     .native  the framework object it came from (GraphModule, ExportedProgram, ConcreteFunction,
@@ -146,7 +148,7 @@ def compile_capture(fn, backend: str = "aot_eager", **kwargs):
     return _f(fn, backend, **kwargs)
 
 
-def from_export(module, args, kwargs=None, **options):
+def from_export(module, args=(), kwargs=None, **options):
     from sidebyside.graph.torch_export import from_export as _f
 
     return _f(module, args, kwargs, **options)

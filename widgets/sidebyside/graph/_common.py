@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 
 
@@ -60,12 +61,58 @@ def shape_list(shape) -> list | None:
     return out
 
 
+#: A group id names one call of a module: "pool" is its first call, "pool@2" its second, and
+#: "seq@2/0" the child 0 running inside the second call of seq (see CallIds).
+_CALL = re.compile(r"@(\d+)(?=/|$)")
+
+
+def module_of(group_id: str) -> str:
+    """The module path of a group id, without call numbers: "enc/seq@2/0" -> "enc/seq/0"."""
+    return _CALL.sub("", group_id)
+
+
+def call_number(group_id: str) -> int:
+    """Which call of its module a group id stands for: "pool@2" -> 2, "pool" -> 1."""
+    m = re.search(r"@(\d+)$", group_id)
+    return int(m.group(1)) if m else 1
+
+
 def module_label(path: str, modules: dict) -> str:
-    """Group label "encoder (Sequential)" for a module path, given {path: module}."""
-    dotted = path.replace("/", ".")
-    mod = modules.get(dotted)
-    last = path.rsplit("/", 1)[-1]
-    return f"{last} ({type(mod).__name__})" if mod is not None else last
+    """Group label "encoder (Sequential)" for a group id, given {dotted module path: module};
+    a later call of a module reads "pool (MaxPool2d, call 2)"."""
+    mod = modules.get(module_of(path).replace("/", "."))
+    last = module_of(path).rsplit("/", 1)[-1]
+    call = call_number(path)
+    if mod is None:
+        return last if call == 1 else f"{last} (call {call})"
+    return f"{last} ({type(mod).__name__}{'' if call == 1 else f', call {call}'})"
+
+
+class CallIds:
+    """Group ids for module calls, one group per call, so a module that runs twice (a U-Net's pool,
+    T5's shared dropout) is two boxes and the drawing follows the data instead of looping back.
+
+    ids.enter(path, key, parent_id) -> the group id of one call: `path` is the module path it was
+    reached by ("enc/pool"), `key` anything that is the same for every op of one call and differs
+    between calls, `parent_id` the group id of the enclosing call (None at the top). The first
+    call of a path keeps the plain id; later ones get "@2", "@3", ... Inside a later call of a
+    parent, children take the parent's id as prefix ("seq@2/0").
+    """
+
+    def __init__(self):
+        self._keys: dict[str, list] = {}  # base id -> the call keys seen, in order
+
+    def enter(self, path: str, key, parent_id: str | None = None) -> str:
+        base = path
+        if parent_id:
+            parent_path = module_of(parent_id)
+            if path.startswith(parent_path + "/"):
+                base = parent_id + path[len(parent_path):]
+        keys = self._keys.setdefault(base, [])
+        if key not in keys:
+            keys.append(key)
+        n = keys.index(key) + 1
+        return base if n == 1 else f"{base}@{n}"
 
 
 class LiveCounters(dict):

@@ -32,6 +32,9 @@ class LayerTypes(dict):
         super().__init__(*args, **kwargs)
         self.blocks: dict[str, list[str]] = {}
         self.block_types: dict[str, str] = {}
+        #: "sequential/dense" -> "Dense": each layer by its path of names, the path Keras gives
+        #: its variables ("sequential/dense/kernel"), so two layers with one name stay apart.
+        self.paths: dict[str, str] = {}
 
     def find_blocks(self) -> LayerTypes:
         chains = {name: _numbered_chain(name) for name in self}
@@ -78,7 +81,39 @@ def layer_types(roots) -> LayerTypes:
             continue
         for layer in layers:
             out.setdefault(layer.name, type(layer).__name__)
+        todo = [(root.name, root)]
+        while todo:  # iterative: deep nests must not hit the recursion limit
+            path, layer = todo.pop()
+            if path in out.paths:
+                continue
+            out.paths[path] = type(layer).__name__
+            try:
+                kids = list(layer._flatten_layers(include_self=False, recursive=False))
+            except Exception:  # noqa: BLE001
+                kids = []
+            todo.extend((f"{path}/{k.name}", k) for k in kids)
     return out.find_blocks()
+
+
+def scopes_from_variables(param_names: dict[str, str], layers) -> dict[str, tuple[str, str]]:
+    """Scope path -> (layer name, class) read off the variables the ops in it use.
+
+    Inside a tf.function TF makes a reused scope name unique: the first Dense of a model can run
+    in scope "dense_1", the second (named "dense_1") in "dense_1_2", so scope names alone mislabel
+    both. A variable's placeholder sits in its layer's scope ("sequential_1/dense_1/...") and
+    carries the layer's path ("sequential/dense/kernel"): aligning the two names the scope.
+    `param_names`: placeholder op name -> variable path."""
+    paths = getattr(layers, "paths", {})
+    out: dict[str, tuple[str, str]] = {}
+    for op_name, var_path in param_names.items():
+        scope, owner = op_name.split("/")[:-1], var_path.split("/")[:-1]
+        for i in range(min(len(scope), len(owner))):
+            if scope[i] != owner[i] and not re.fullmatch(re.escape(owner[i]) + r"_\d+", scope[i]):
+                break
+            typ = paths.get("/".join(owner[: i + 1]))
+            if typ is not None:
+                out.setdefault("/".join(scope[: i + 1]), (owner[i], typ))
+    return out
 
 
 def layers_near(fn, extra=()) -> list:

@@ -14,7 +14,14 @@ torch.nn.modules.module.register_module_forward_pre_hook / register_module_forwa
 
 from __future__ import annotations
 
-from sidebyside.graph._common import caller_objects, shape_list, torch_dtype
+from sidebyside.graph._common import (
+    CallIds,
+    call_number,
+    caller_objects,
+    module_of,
+    shape_list,
+    torch_dtype,
+)
 from sidebyside.graph._live import LiveRecorder
 from sidebyside.graph.model import Node
 
@@ -54,8 +61,16 @@ class TorchRecorder(LiveRecorder):
         self._stack: list[str] = []
         # this frame <- LiveRecorder.__enter__ <- the user's code
         frame_objs = caller_objects(
-            lambda v: isinstance(v, (torch.Tensor, torch.nn.Module)), depth=2
+            lambda v: isinstance(v, (torch.Tensor, torch.nn.Module, torch.optim.Optimizer)), depth=2
         )
+        self._calls = CallIds()
+        self._call_count = 0
+        self._buffers: set[int] = set()
+        self._params: list[tuple[str, object]] = []  # (label, parameter), for naming gradients
+        self._optims = [(n, o) for n, o in frame_objs if isinstance(o, torch.optim.Optimizer)]
+        self._found: dict[int, tuple[str, str | None, str]] = {}  # see _name_unknown
+        self._found_at = -1
+        self._record_no = 0
         roots = [("", self.module)] if self.module is not None else []
         roots += [(n, m) for n, m in frame_objs if isinstance(m, torch.nn.Module)]
         self._group_labels: dict[str, str] = {}
@@ -72,6 +87,11 @@ class TorchRecorder(LiveRecorder):
                 for pname, p in m.named_parameters(recurse=False):
                     self._labels.setdefault(id(p), ".".join(x for x in (path.replace("/", "."),
                                                                         pname) if x))
+                    self._params.append((self._labels[id(p)], p))
+                for bname, buf in m.named_buffers(recurse=False):  # BatchNorm's running stats
+                    self._labels.setdefault(id(buf), ".".join(x for x in (path.replace("/", "."),
+                                                                          bname) if x))
+                    self._buffers.add(id(buf))
         for n, t in frame_objs:
             if isinstance(t, torch.Tensor):
                 self._labels.setdefault(id(t), n)
@@ -95,8 +115,10 @@ class TorchRecorder(LiveRecorder):
 
             def pre(m, _inp):
                 p = self._mod_paths.get(id(m))
-                if p:
-                    self._stack.append(p)
+                if p:  # one group per call: "pool", then "pool@2" (see CallIds)
+                    self._call_count += 1
+                    self._stack.append(self._calls.enter(
+                        p, self._call_count, self._stack[-1] if self._stack else None))
 
             def post(m, _inp, _out):
                 if self._mod_paths.get(id(m)) and self._stack:
@@ -104,6 +126,19 @@ class TorchRecorder(LiveRecorder):
 
             self._hooks = [nn_module.register_module_forward_pre_hook(pre),
                            nn_module.register_module_forward_hook(post)]
+        for oname, opt in self._optims:  # optimizer.step()'s ops sit in the optimizer's group
+            self._group_labels.setdefault(oname, f"{oname} ({type(opt).__name__})")
+            self._group_types.setdefault(oname, type(opt).__name__)
+
+            def step_pre(_opt, _args, _kwargs, oname=oname):
+                self._stack.append(oname)
+
+            def step_post(_opt, _args, _kwargs, oname=oname):
+                if self._stack and self._stack[-1] == oname:
+                    self._stack.pop()
+
+            self._hooks += [opt.register_step_pre_hook(step_pre),
+                            opt.register_step_post_hook(step_post)]
         self._mode.__enter__()
 
     def stop(self) -> None:
@@ -117,11 +152,16 @@ class TorchRecorder(LiveRecorder):
     def _leaf(self, t) -> str:
         torch = self._torch
         kind = "param" if isinstance(t, torch.nn.Parameter) else "input"
-        label = self._labels.get(id(t)) or ("param" if kind == "param" else "tensor")
+        if id(t) in self._buffers:
+            kind = "const"
+        label = self._labels.get(id(t))
         group = None
-        if kind == "param" and "." in label:
+        if label is None and kind == "input":
+            label, group, kind = self._name_unknown(t)
+        label = label or ("param" if kind == "param" else "tensor")
+        if group is None and kind in ("param", "const") and "." in label:
             group = self.builder.group(label.rsplit(".", 1)[0].replace(".", "/"), self._glabel,
-                                       self._group_types.get)
+                                       self._gtype)
         nid = self.builder.new_id()
         node = Node(nid, "tensor", label, kind, group, shape_list(t.shape), torch_dtype(t.dtype),
                     str(t.device), attrs={"requires_grad": bool(t.requires_grad)})
@@ -130,8 +170,41 @@ class TorchRecorder(LiveRecorder):
         self._ids[t] = nid
         return nid
 
+    def _name_unknown(self, t) -> tuple[str | None, str | None, str]:
+        """(label, group, kind) of a tensor the recording did not make and no variable names: a
+        parameter's gradient ("fc.weight.grad", beside its parameter) or an optimizer's state
+        ("exp_avg of fc.weight", under the optimizer). Looked up once per recorded call."""
+        if self._found_at != self._record_no:
+            self._found_at, self._found = self._record_no, {}
+            for label, p in self._params:
+                g = getattr(p, "grad", None)
+                if g is not None:
+                    mod = label.rsplit(".", 1)[0].replace("/", ".") if "." in label else None
+                    self._found[id(g)] = (f"{label}.grad", mod, "input")
+            for oname, opt in self._optims:
+                names = {id(p): lab for lab, p in self._params}
+                for p, state in getattr(opt, "state", {}).items():
+                    for key, v in state.items():
+                        if isinstance(v, self._torch.Tensor):
+                            pname = names.get(id(p), "param")
+                            self._found[id(v)] = (f"{key} of {pname}", f"@opt:{oname}", "const")
+        label, where, kind = self._found.get(id(t), (None, None, "input"))
+        if where is None:
+            return label, None, kind
+        if where.startswith("@opt:"):
+            oname = where[5:]
+            return label, self.builder.group(oname, self._glabel, self._gtype), kind
+        return label, self.builder.group(where.replace(".", "/"), self._glabel, self._gtype), kind
+
     def _glabel(self, path: str) -> str:
-        return self._group_labels.get(path) or path.rsplit("/", 1)[-1]
+        base = self._group_labels.get(module_of(path)) or module_of(path).rsplit("/", 1)[-1]
+        call = call_number(path)
+        if call == 1:
+            return base
+        return base[:-1] + f", call {call})" if base.endswith(")") else f"{base} (call {call})"
+
+    def _gtype(self, path: str) -> str | None:
+        return self._group_types.get(module_of(path))
 
     def _record(self, func, args, kwargs, out) -> None:
         if self.truncated:
@@ -139,6 +212,7 @@ class TorchRecorder(LiveRecorder):
         name = getattr(func, "__name__", str(func))
         if name in _SKIP:
             return
+        self._record_no += 1
         Tensor = self._torch.Tensor
         outs = _tensors(out, Tensor)
         if name == "backward" and args and isinstance(args[0], Tensor):
@@ -156,7 +230,7 @@ class TorchRecorder(LiveRecorder):
             src.append((nid, t))
         op = _short(name)
         first = outs[0] if outs else None
-        group = (self.builder.group(self._stack[-1], self._glabel, self._group_types.get)
+        group = (self.builder.group(self._stack[-1], self._glabel, self._gtype)
                  if self._stack else None)
         attrs = {}
         if first is not None and first.grad_fn is not None:

@@ -16,8 +16,10 @@ Every adapter in `sidebyside.graph` returns a `Graph`; the `GraphView` widget re
 Optional keys (absent when empty, so older documents stay valid): node "params" lists the parameters
 and constants folded into the op ([{"id", "name", "kind", "shape", "dtype"}], see Graph.folded());
 group "type" is the module / Keras layer class name; group "repeat" ({"key", "index", "count"}) marks
-sibling groups of the same type and op structure (see transform.mark_repeats); meta "raw_node_count" /
-"raw_edge_count" are the counts before simplification or folding.
+a chain of sibling groups of the same type and op structure, each feeding the next (see
+transform.mark_repeats); meta "raw_node_count" / "raw_edge_count" are the counts before
+simplification or folding; meta "empty_reason" says why a capture holds no node (a torch.compile
+that traced nothing). A group id "pool@2" is the second call of module "pool".
 
 Edges point in the direction data flows (producer -> consumer). `shape` is a list whose entries are
 ints, None (unknown size) or strings (a symbolic size such as "s0"); the whole shape may be None.
@@ -32,6 +34,9 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+
+from sidebyside.graph.parts import Edge, Group, Node, jsonable
+from sidebyside.graph.transform import FOLD_KINDS, Simplifier, mark_repeats
 
 SCHEMA = "sidebyside.graph/1"
 KINDS = ("input", "param", "const", "op", "control", "output")
@@ -66,120 +71,6 @@ class GraphTooLargeError(ValueError):
 class UnsupportedInputError(TypeError):
     """An adapter was given something it cannot capture (e.g. a tensor without grad_fn)."""
 
-
-@dataclass
-class Node:
-    id: str
-    op: str
-    label: str | None = None
-    kind: str = "op"
-    group: str | None = None
-    shape: list | None = None
-    dtype: str | None = None
-    device: str | None = None
-    plumbing: bool = False
-    subgraphs: list[str] = field(default_factory=list)
-    attrs: dict = field(default_factory=dict)
-    #: Parameters / constants folded into this op: [{"id", "name", "kind", "shape", "dtype"}].
-    params: list[dict] = field(default_factory=list)
-
-    def __post_init__(self):
-        if self.label is None:
-            self.label = self.op
-
-    @classmethod
-    def from_dict(cls, d: dict) -> Node:
-        """A Node from a node dict; missing optional keys take their defaults."""
-        return cls(
-            id=str(d["id"]),
-            op=str(d.get("op", d["id"])),
-            label=d.get("label"),
-            kind=d.get("kind", "op"),
-            group=d.get("group"),
-            shape=None if d.get("shape") is None else list(d["shape"]),
-            dtype=d.get("dtype"),
-            device=d.get("device"),
-            plumbing=bool(d.get("plumbing", False)),
-            subgraphs=list(d.get("subgraphs") or []),
-            attrs=jsonable(dict(d.get("attrs") or {})),
-            params=[dict(p) for p in d.get("params") or []],
-        )
-
-    def to_dict(self) -> dict:
-        out = self._base_dict()
-        if self.params:
-            out["params"] = [dict(p) for p in self.params]
-        return out
-
-    def _base_dict(self) -> dict:
-        return {
-            "id": self.id,
-            "op": self.op,
-            "label": self.label,
-            "kind": self.kind,
-            "group": self.group,
-            "shape": None if self.shape is None else list(self.shape),
-            "dtype": self.dtype,
-            "device": self.device,
-            "plumbing": bool(self.plumbing),
-            "subgraphs": list(self.subgraphs),
-            "attrs": dict(self.attrs),
-        }
-
-
-@dataclass
-class Edge:
-    source: str
-    target: str
-    shape: list | None = None
-    dtype: str | None = None
-
-    @classmethod
-    def from_dict(cls, d: dict) -> Edge:
-        shape = d.get("shape")
-        return cls(str(d["source"]), str(d["target"]), None if shape is None else list(shape),
-                   d.get("dtype"))
-
-    def to_dict(self) -> dict:
-        return {
-            "source": self.source,
-            "target": self.target,
-            "shape": None if self.shape is None else list(self.shape),
-            "dtype": self.dtype,
-        }
-
-
-@dataclass
-class Group:
-    id: str
-    label: str | None = None
-    parent: str | None = None
-    #: The module / Keras layer class name ("BasicBlock", "Conv2D"), when known.
-    type: str | None = None
-    #: {"key", "index", "count"} for a family of identical sibling groups (see mark_repeats).
-    repeat: dict | None = None
-
-    def __post_init__(self):
-        if self.label is None:
-            self.label = self.id
-
-    @classmethod
-    def from_dict(cls, d: dict) -> Group:
-        repeat = d.get("repeat")
-        return cls(str(d["id"]), d.get("label") or str(d["id"]), d.get("parent"), d.get("type"),
-                   None if repeat is None else dict(repeat))
-
-    def copy(self) -> Group:
-        return Group(self.id, self.label, self.parent, self.type,
-                     None if self.repeat is None else dict(self.repeat))
-
-    def to_dict(self) -> dict:
-        out = {"id": self.id, "label": self.label, "parent": self.parent}
-        if self.type is not None:
-            out["type"] = self.type
-        if self.repeat is not None:
-            out["repeat"] = dict(self.repeat)
-        return out
 
 
 def _zero_counters() -> dict:
@@ -346,33 +237,6 @@ class Graph:
         validate(self.to_dict())
         return self
 
-
-def _copy_node(n: Node) -> Node:
-    return Node(
-        n.id,
-        n.op,
-        n.label,
-        n.kind,
-        n.group,
-        None if n.shape is None else list(n.shape),
-        n.dtype,
-        n.device,
-        n.plumbing,
-        list(n.subgraphs),
-        dict(n.attrs),
-        [dict(p) for p in n.params],
-    )
-
-
-def jsonable(value):
-    """Meta/attrs may hold framework objects; keep JSON types, turn the rest into strings."""
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    return str(value)
 
 
 # ---- validation ----------------------------------------------------------------------------------
@@ -599,6 +463,3 @@ class GraphBuilder:
         return self.graph
 
 
-# The transforms live in their own module; they build on the classes above (imported last, so the
-# two modules can refer to each other).
-from sidebyside.graph.transform import FOLD_KINDS, Simplifier, mark_repeats  # noqa: E402

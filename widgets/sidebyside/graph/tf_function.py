@@ -11,6 +11,8 @@ FunctionDef back into a graph with shapes.
 
 from __future__ import annotations
 
+import re
+
 from sidebyside.graph._common import caller_objects, shape_list
 from sidebyside.graph.keras_layers import (
     layer_scope,
@@ -18,6 +20,7 @@ from sidebyside.graph.keras_layers import (
     layers_near,
     scope_label,
     scope_type,
+    scopes_from_variables,
 )
 from sidebyside.graph.model import Graph, GraphBuilder, Node, UnsupportedInputError, gc_paused
 
@@ -91,11 +94,23 @@ def tf_graph_to_graph(
     layers = layers or {}
     variables = variables or {}
 
+    named = scopes_from_variables(param_names, layers)
+    blocks = getattr(layers, "block_types", {})
+
+    def known(path):  # the layer a group stands for, read off its variables (block groups skipped)
+        if not named:
+            return None
+        path = "/".join(p for p in path.split("/") if p not in blocks)
+        # The gradient of a layer runs in "gradient_tape/<the layer's scope>".
+        return named.get(path) or named.get(path.removeprefix("gradient_tape/"))
+
     def label_of(path):
-        return scope_label(path, layers)
+        hit = known(path)
+        return f"{hit[0]} ({hit[1]})" if hit else scope_label(path, layers)
 
     def type_of(path):
-        return scope_type(path, layers)
+        hit = known(path)
+        return hit[1] if hit else scope_type(path, layers)
 
     ops = tf_graph.get_operations()
     b.ensure_room(len(ops))
@@ -209,8 +224,36 @@ def concrete_graph(cf, *, source: str, name: str, max_nodes=None, layers: dict |
     g = tf_graph_to_graph(graph, source=source, name=name, max_nodes=max_nodes,
                           param_names=param_names, lifted=lifted, outputs=list(cf.outputs),
                           layers=layers, variables=variables)
+    _name_positional_inputs(g)
     g.native = cf
     return g
+
+
+_ARGS = re.compile(r"^args_(\d+)$")
+
+
+def _name_positional_inputs(g: Graph) -> None:
+    """TF names the inputs of a function taking *args (a Keras model's __call__) "args_0",
+    "args_1": call them what Keras calls them, "inputs" (or "inputs[0]", "inputs[1]", ...)."""
+    found = [n for n in g.nodes if n.kind == "input" and _ARGS.match(n.label or "")]
+    for n in found:
+        n.label = "inputs" if len(found) == 1 else f"inputs[{_ARGS.match(n.label).group(1)}]"
+
+
+def function_title(fn) -> str | None:
+    """What the user calls the function being traced: its name, the Keras model a tf.function
+    wraps ("sequential", not "tf.function"), or the model a lambda calls (not "<lambda>")."""
+    inner = getattr(fn, "python_function", None)
+    for obj in (fn, inner):
+        if obj is not None and hasattr(obj, "_flatten_layers") and getattr(obj, "name", None):
+            return str(obj.name)
+    name = getattr(fn, "__name__", None) or getattr(inner, "__name__", None)
+    if name and name not in ("<lambda>", "tf.function"):
+        return name
+    models = [v for v in layers_near(fn) if hasattr(v, "layers")] or layers_near(fn)
+    if models:
+        return str(models[0].name)
+    return "lambda" if name == "<lambda>" else None
 
 
 def keras_layers_of(fn, *args, depth: int = 2) -> dict:
@@ -230,7 +273,7 @@ def from_tf_function(fn, *args, name: str | None = None, max_nodes: int | None =
     """
     f = _as_tf_function(fn)
     cf = f.get_concrete_function(*args, **kwargs)
-    fname = getattr(fn, "__name__", None) or getattr(f, "__name__", "tf.function")
+    fname = function_title(fn) or function_title(f) or "tf.function"
     layers = keras_layers_of(fn, *args, depth=3)
     g = concrete_graph(cf, source="tf_function", name=name or fname, max_nodes=max_nodes,
                        layers=layers)

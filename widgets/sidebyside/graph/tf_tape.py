@@ -9,7 +9,7 @@ or as the function's returned outputs (output). Nodes get attrs["phase"] accordi
 from __future__ import annotations
 
 from sidebyside.graph.model import Graph
-from sidebyside.graph.tf_function import concrete_graph, keras_layers_of
+from sidebyside.graph.tf_function import concrete_graph, function_title, keras_layers_of
 
 
 def from_tape(fn, *args, name: str | None = None, max_nodes: int | None = None) -> Graph:
@@ -36,7 +36,7 @@ def from_tape(fn, *args, name: str | None = None, max_nodes: int | None = None) 
 
     f = tf.function(grad_step)
     cf = f.get_concrete_function(*args)
-    g = concrete_graph(cf, source="tape", name=name or getattr(fn, "__name__", "tape"),
+    g = concrete_graph(cf, source="tape", name=name or function_title(fn) or "tape",
                        max_nodes=max_nodes, layers=keras_layers_of(fn, *args, depth=3))
     forward = gradient = 0
     for n in g.nodes:

@@ -19,7 +19,14 @@ from __future__ import annotations
 
 import re
 
-from sidebyside.graph._common import caller_objects, module_label, shape_list, torch_dtype
+from sidebyside.graph._common import (
+    CallIds,
+    caller_objects,
+    module_label,
+    module_of,
+    shape_list,
+    torch_dtype,
+)
 from sidebyside.graph.model import Graph, GraphBuilder, Node, UnsupportedInputError, paused_gc
 
 _BACKWARD = re.compile(r"Backward\d*$")
@@ -53,34 +60,58 @@ def _tensors(value, Tensor) -> list:
 
 
 class ModuleOwners:
-    """Forward hooks that map each backward function to the innermost module whose forward made it.
+    """Forward hooks that map each backward function to the innermost module call that made it.
 
     with ModuleOwners(model) as owners: y = model(x)   ->  owners.path_of(fn) is "layer1/0" or None.
+
+    Each call of a module is its own group (see _common.CallIds): a pool run twice gives "pool" and
+    "pool@2". A module registered under several names (T5's one dropout, also `block.0.drop`) is
+    named by the path through the module that called it, as torch.export and dynamo name it.
     """
 
     def __init__(self, module):
-        self.paths = {id(m): p.replace(".", "/") for p, m in module.named_modules()}
-        self.owner: dict[int, str] = {}  # id(grad_fn) -> module path
+        self.paths: dict[int, list[str]] = {}
+        for p, m in module.named_modules(remove_duplicate=False):
+            self.paths.setdefault(id(m), []).append(p.replace(".", "/"))
+        self.owner: dict[int, str] = {}  # id(grad_fn) -> group id of the module call
         self._alive: list = []  # the claimed grad_fns, so their ids stay theirs
         self._marks: list[int] = []
+        self._calls: list[str | None] = []  # group ids of the module calls running now
+        self._ids = CallIds()
+        self._count = 0
         self._module = module
         self._hooks: list = []
+
+    def _path(self, m) -> str | None:
+        """The path m was reached by: the one whose parent is the running call, if any."""
+        paths = self.paths.get(id(m)) or [""]
+        caller = next((c for c in reversed(self._calls) if c is not None), None)
+        if caller is not None and len(paths) > 1:
+            mine = module_of(caller)
+            for p in paths:
+                if p.rsplit("/", 1)[0] == mine or p.startswith(mine + "/"):
+                    return p
+        return paths[0]
 
     def __enter__(self):
         import torch
 
         Tensor = torch.Tensor
 
-        def pre(m, args):
-            mark = -1
-            for t in _tensors(args, Tensor):
+        def pre(m, args, kwargs):
+            mark = -1  # keyword inputs count too (a decoder layer's encoder_hidden_states=...)
+            for t in _tensors((args, kwargs), Tensor):
                 if t.grad_fn is not None:
                     mark = max(mark, t.grad_fn._sequence_nr())
             self._marks.append(mark)
+            path = self._path(m)
+            parent = next((c for c in reversed(self._calls) if c is not None), None)
+            self._count += 1
+            self._calls.append(self._ids.enter(path, self._count, parent) if path else None)
 
-        def post(m, args, out):
+        def post(m, args, kwargs, out):
             mark = self._marks.pop() if self._marks else -1
-            path = self.paths.get(id(m))
+            path = self._calls.pop() if self._calls else None
             if not path:
                 return
             stack = [t.grad_fn for t in _tensors(out, Tensor) if t.grad_fn is not None]
@@ -98,8 +129,8 @@ class ModuleOwners:
                 stack.extend(nxt for nxt, _ in fn.next_functions)
 
         for m in self._module.modules():
-            self._hooks.append(m.register_forward_pre_hook(pre))
-            self._hooks.append(m.register_forward_hook(post))
+            self._hooks.append(m.register_forward_pre_hook(pre, with_kwargs=True))
+            self._hooks.append(m.register_forward_hook(post, with_kwargs=True))
         return self
 
     def __exit__(self, *exc):
@@ -120,10 +151,12 @@ def from_autograd(
     name: str | None = None,
     max_nodes: int | None = None,
     _caller_names: list | None = None,
+    **model_kwargs,
 ) -> Graph:
     """The autograd graph that produced `tensor` (from its grad_fn).
 
-    `from_autograd(model, x, ...)` runs `model(x, ...)` itself with module hooks, so every op is
+    `from_autograd(model, x, ..., attention_mask=m)` runs `model(x, ..., attention_mask=m)` itself
+    (keyword arguments other than this function's own go to the model) with module hooks, so every op is
     grouped by the module that ran it (the output's first tensor is the root); `graph.meta["output"]`
     is not kept, the graph is. Leaves are named, in this order of preference: `names` ({"x": x, ...}), `module`'s
     named_parameters (also grouped by module path), then the caller's variable names.
@@ -135,16 +168,16 @@ def from_autograd(
     if isinstance(tensor, torch.nn.Module):
         module = tensor
         with ModuleOwners(module) as owners:
-            out = module(*inputs)
+            out = module(*inputs, **model_kwargs)
         found = _tensors(out, torch.Tensor)
         if not found:
             raise UnsupportedInputError(f"{type(module).__name__} returned no tensor")
         tensor = found[0]
         name = name or type(module).__name__
-    elif inputs:
+    elif inputs or model_kwargs:
         raise UnsupportedInputError(
-            "from_autograd(tensor) takes no other positional arguments; to run a module, pass it "
-            "first: from_autograd(model, x)"
+            "from_autograd(tensor) takes no model inputs; to run a module, pass it first: "
+            "from_autograd(model, x, attention_mask=m)"
         )
     if not isinstance(tensor, torch.Tensor):
         raise UnsupportedInputError(
@@ -163,7 +196,7 @@ def from_autograd(
     group_of: dict[int, str] = {}
     modules = {}
     if module is not None:
-        modules = dict(module.named_modules())
+        modules = dict(module.named_modules(remove_duplicate=False))
         for pname, p in module.named_parameters():
             label_of[id(p)] = pname
             if "." in pname:
@@ -184,7 +217,7 @@ def _build(tensor, label_of, group_of, modules, name, max_nodes, owners=None) ->
     import torch
 
     def type_of(path):
-        mod = modules.get(path.replace("/", "."))
+        mod = modules.get(module_of(path).replace("/", "."))
         return None if mod is None else type(mod).__name__
 
     def declare(path):

@@ -82,6 +82,16 @@ def _guard_failures() -> dict:
         return {}
 
 
+def _skip_reasons() -> dict:
+    """dynamo's count of each reason it gave up tracing code (private; {} if it moved)."""
+    try:
+        from torch._dynamo.utils import counters  # private
+
+        return dict(counters["unimplemented"])
+    except Exception:  # noqa: BLE001
+        return {}
+
+
 class CompileCapture(Notifier):
     """`torch.compile(fn)` that keeps every FX graph dynamo captures. Call it like `fn`.
 
@@ -94,6 +104,10 @@ class CompileCapture(Notifier):
     .recompiles     int: compilations of a frame after its first (guard failures, e.g. new shapes)
     .recompile_reasons  the guard failures dynamo reported for them
     .explain(*args) torch._dynamo.explain on the original function (note: it resets dynamo's caches)
+    .skipped        why calls ran without a captured graph ("" while a graph exists or before a
+                    call): dynamo leaves code it cannot trace to run eagerly, nn.LSTM/GRU/RNN
+                    included, so an LSTM seq2seq gives 0 graphs; the graph's meta["empty_reason"],
+                    summary() and a GraphView of it say so
     """
 
     def __init__(self, fn, backend: str = "aot_eager", *, dynamic=None, fullgraph: bool = False,
@@ -101,7 +115,7 @@ class CompileCapture(Notifier):
         import torch
 
         self.fn = fn
-        self._modules = dict(fn.named_modules()) if isinstance(fn, torch.nn.Module) else {}
+        self._modules = dict(fn.named_modules(remove_duplicate=False)) if isinstance(fn, torch.nn.Module) else {}
         self.backend = backend
         self.name = name or getattr(fn, "__name__", type(fn).__name__)
         self.max_nodes = max_nodes
@@ -110,6 +124,7 @@ class CompileCapture(Notifier):
         self.recompile_reasons: list[str] = []
         self.calls = 0
         self.breaks: list[dict] = []  # {"graph", "reason" (full text), "where"}, in capture order
+        self.skipped = ""
         self._recompiled: set = set()
         self._compiled = torch.compile(fn, backend=self._capture, dynamic=dynamic,
                                        fullgraph=fullgraph)
@@ -138,6 +153,8 @@ class CompileCapture(Notifier):
         of type "CompiledGraph" labelled "graph 1 of 3" (node ids prefixed "g1:"), and
         meta["breaks"] lists every graph break with its full reason and the user line."""
         meta = {"graph_count": len(self.graphs), "breaks": [dict(b) for b in self.breaks]}
+        if self.skipped and not self.graphs:
+            meta["empty_reason"] = self.skipped
         if len(self.graphs) == 1:
             only = self.graphs[0]
             g = Graph(name=only.name, framework="torch", source="compile", nodes=only.nodes,
@@ -172,7 +189,8 @@ class CompileCapture(Notifier):
         reason = getattr(gm, "compile_subgraph_reason", None)  # private
         cid = gm.meta.get("dynamo_compile_id") if hasattr(gm, "meta") else None
         g = fx_to_graph(gm, source="compile", name=f"{self.name} #{len(self.graphs)}",
-                        max_nodes=self.max_nodes, root_modules=self._modules)
+                        max_nodes=self.max_nodes, root_modules=self._modules,
+                        locals_are_modules=not self._modules)
         ended = "return" if reason is None or not reason.graph_break else "graph break"
         g.meta.update(
             {"index": len(self.graphs), "compile_id": None if cid is None else str(cid),
@@ -201,6 +219,7 @@ class CompileCapture(Notifier):
 
     def __call__(self, *args, **kwargs):
         before = _guard_failures()
+        skips = _skip_reasons()
         self.calls += 1
         try:
             return self._compiled(*args, **kwargs)
@@ -208,7 +227,26 @@ class CompileCapture(Notifier):
             for code, reasons in _guard_failures().items():
                 for r in reasons[len(before.get(code, [])):]:
                     self.recompile_reasons.append(short_reason(r))
+            if not self.graphs:
+                self.skipped = self._why_empty(
+                    [r for r, n in _skip_reasons().items() if n > skips.get(r, 0)])
             self._notify()
+
+    def _why_empty(self, reasons: list[str]) -> str:
+        """What to tell a user whose call captured nothing: dynamo ran the code eagerly."""
+        import torch
+
+        if not reasons and isinstance(self.fn, torch.nn.Module):
+            # dynamo remembers code it gave up on and skips it silently next time: name the usual
+            # culprit from the model itself.
+            rnns = [f"{p} ({type(m).__name__})" for p, m in self.fn.named_modules()
+                    if isinstance(m, torch.nn.RNNBase)]
+            if rnns:
+                reasons = ["dynamo does not trace nn.LSTM / nn.GRU / nn.RNN: " + ", ".join(rnns)]
+        why = "; ".join(short_reason(r) for r in reasons) or (
+            "dynamo gave up on the code (torch._dynamo.explain tells why)")
+        return (f"No graph captured: torch.compile ran {self.name} eagerly, without tracing it "
+                f"({why}). from_export(model, args) or from_autograd(model, *args) draw it.")
 
     def explain(self, *args, **kwargs) -> Explanation:
         """Run torch._dynamo.explain on the original function (this resets dynamo's caches)."""
@@ -230,10 +268,13 @@ class CompileCapture(Notifier):
         )
 
     def summary(self) -> str:
-        return (
+        text = (
             f"{self.calls} calls, {len(self.graphs)} graphs, {len(self.graph_breaks)} graph breaks,"
             f" {self.recompiles} recompiles"
         )
+        if self.skipped and not self.graphs:
+            text += ". " + self.skipped
+        return text
 
     def __repr__(self) -> str:
         return f"CompileCapture({self.name!r}: {self.summary()})"

@@ -11,7 +11,7 @@ import functools
 import operator
 import re
 
-from sidebyside.graph._common import shape_list, torch_dtype
+from sidebyside.graph._common import CallIds, call_number, module_of, shape_list, torch_dtype
 from sidebyside.graph.model import Graph, GraphBuilder, Node, UnsupportedInputError, gc_paused
 
 # Higher-order ops whose GraphModule arguments become subgraphs, and the names of those branches.
@@ -40,31 +40,54 @@ _ROOT = re.compile(r"^L\[['\"][^'\"]+['\"]\]\.?|^L__self__\.?")
 _INDEX = re.compile(r"\[['\"]?([^'\"\]]+)['\"]?\]")
 
 
+_GLOBAL = re.compile(r"^G\[['\"]([^'\"]+)['\"]\]\.?")
+
+
+_LOCAL = re.compile(r"^L\[['\"]([^'\"]+)['\"]\]\.?")
+
+
 @functools.lru_cache(maxsize=4096)
-def module_path(path: str) -> str:
-    """"L['self'].enc.0" / "enc.0" / "L['fn'].0" -> "enc/0" style group paths ("" for the root)."""
-    path = _ROOT.sub("", path)
+def module_path(path: str, locals_are_modules: bool = False) -> str:
+    """"L['self'].enc.0" / "enc.0" / "L['fn'].0" -> "enc/0" style group paths ("" for the root).
+
+    A compiled module's own forward is the root ("L['self']"); in a compiled plain function,
+    `locals_are_modules`, a local or closure variable names a module it calls ("L['model'].0" ->
+    "model/0"). A module reached through a global is named by that global ("G['mlp'].0" ->
+    "mlp/0"); one reached through an imported module's attribute loses dynamo's mangled import
+    name ("G['__import_transformers_dot_models_...'].x" -> "x")."""
+    local = _LOCAL.match(path) if locals_are_modules else None
+    path = f"{local.group(1)}.{path[local.end():]}" if local else _ROOT.sub("", path)
+    glob = _GLOBAL.match(path)
+    if glob is not None:
+        rest = path[glob.end():]
+        path = rest if glob.group(1).startswith("__import_") else f"{glob.group(1)}.{rest}"
     path = _INDEX.sub(r".\1", path).strip(".")
     return path.replace(".", "/")
 
 
 def _stack_groups(node, b: GraphBuilder, exclude: str | None = None) -> str | None:
     """The innermost module group of an FX node, from meta["nn_module_stack"] (symbolic_trace,
-    dynamo and export all record it), declaring the enclosing modules' groups with their types."""
+    dynamo and export all record it), declaring the enclosing modules' groups with their types.
+
+    The stack's keys differ between two calls of one module ("L__self__pool", "L__self__pool@1"),
+    so each call gets its own group ("pool", "pool@2": see CallIds)."""
     stack = node.meta.get("nn_module_stack")
     if not stack:
         return None
+    calls = b.__dict__.setdefault("call_ids", CallIds())
     labels, types = {}, {}
     innermost = None
-    for entry in stack.values():
+    for key, entry in stack.items():
         path, typ = entry[0], entry[1]
-        p = module_path(str(path))
+        p = module_path(str(path), getattr(b, "locals_are_modules", False))
         if not p or p == exclude:
             continue
+        gid = calls.enter(p, key, innermost)
         tname = typ.__name__ if isinstance(typ, type) else str(typ).rsplit(".", 1)[-1]
-        labels[p] = f"{p.rsplit('/', 1)[-1]} ({tname})"
-        types[p] = tname
-        innermost = p
+        call = call_number(gid)
+        labels[gid] = f"{p.rsplit('/', 1)[-1]} ({tname}{'' if call == 1 else f', call {call}'})"
+        types[gid] = tname
+        innermost = gid
     getattr(b, "stack_labels", {}).update(labels)
     getattr(b, "stack_types", {}).update(types)
     if innermost is None:
@@ -116,6 +139,7 @@ def fx_to_graph(
     builder: GraphBuilder | None = None,
     id_prefix: str = "",
     root_modules: dict | None = None,
+    locals_are_modules: bool = False,
 ) -> Graph:
     """Convert an FX GraphModule into a Graph (recursing into higher-order-op subgraphs).
 
@@ -130,9 +154,10 @@ def fx_to_graph(
     modules = dict(gm.named_modules())
     input_kinds = input_kinds or {}
     labels = labels or {}
-    fqn = _dynamo_param_names(gm)
+    fqn = _dynamo_param_names(gm, locals_are_modules)
     b.stack_labels = {}
     b.stack_types = {}
+    b.locals_are_modules = locals_are_modules
     for n in gm.graph.nodes:
         nid = id_prefix + n.name
         shape, dtype, device = tensor_meta(n)
@@ -144,6 +169,8 @@ def fx_to_graph(
             node.kind = "input" if kind == "plumbing" else kind
             node.plumbing = kind == "plumbing"
             label = labels.get(n.name) or fqn.get(str(n.target))
+            if label is None and source == "compile":
+                label = _flat_param_name(str(n.target))
             if label is None:
                 label = re.sub(r"^L_|_$", "", str(n.target))
             if source == "compile" and "_parameters_" in str(n.target):
@@ -218,8 +245,26 @@ def fx_to_graph(
     return b.finish()
 
 
-def _dynamo_param_names(gm) -> dict:
-    """Placeholder target -> parameter name ("0.weight") for graphs dynamo captured (private meta)."""
+def _flat_param_name(target: str) -> str | None:
+    """dynamo's flattened name of a parameter or buffer as a dotted one:
+    "G_mlp_modules_0_parameters_weight_" -> "mlp.0.weight" (None for other placeholders)."""
+    body = target.rstrip("_")
+    if body[:2] not in ("L_", "G_"):
+        return None
+    for kind in ("_parameters_", "_buffers_"):
+        head, sep, attr = body[2:].rpartition(kind)
+        if sep and head and attr:
+            parts = [p for p in head.split("_modules_") if p]
+            if parts and parts[0] in ("self", "fn"):
+                parts = parts[1:]
+            return ".".join([*parts, attr])
+    return None
+
+
+def _dynamo_param_names(gm, locals_are_modules: bool = False) -> dict:
+    """Placeholder target -> parameter name ("0.weight") for graphs dynamo captured (private meta).
+    With locals_are_modules (a compiled function), the name starts with the variable holding the
+    module: "L_model_modules_0_parameters_weight_" -> "model.0.weight"."""
     meta = getattr(gm, "meta", None) or {}
     out = {}
     targets = [str(n.target) for n in gm.graph.nodes if n.op == "placeholder"]
@@ -230,13 +275,15 @@ def _dynamo_param_names(gm) -> dict:
             flat = f"{mods}{kind}_{parts[-1]}_"
             for t in targets:
                 if t.endswith("_" + flat):
-                    out[t] = fqn
+                    owner = t[: -len(flat) - 1] if locals_are_modules else ""
+                    owner = owner[2:] if owner[:2] in ("L_", "G_") else ""
+                    out[t] = f"{owner}.{fqn}" if owner and owner != "self" else fqn
     return out
 
 
 def _label_groups(g: Graph, modules: dict, stack_labels: dict, stack_types: dict) -> None:
     for grp in g.groups:
-        mod = modules.get(grp.id.replace("/", "."))
+        mod = modules.get(module_of(grp.id).replace("/", "."))
         if grp.type is None:
             grp.type = type(mod).__name__ if mod is not None else stack_types.get(grp.id)
         if "(" in (grp.label or ""):
@@ -248,12 +295,17 @@ def _label_groups(g: Graph, modules: dict, stack_labels: dict, stack_types: dict
 
 
 def from_fx(fn_or_module, *example_inputs, name: str | None = None, concrete_args=None,
-            max_nodes: int | None = None) -> Graph:
-    """torch.fx.symbolic_trace a function or nn.Module; with example inputs, ShapeProp adds shapes.
+            max_nodes: int | None = None, **example_kwargs) -> Graph:
+    """torch.fx.symbolic_trace a function or nn.Module; with example inputs (positional or by
+    keyword: from_fx(model, ids, attention_mask=mask)), ShapeProp adds shapes.
 
     Data-dependent Python control flow (`if x.sum() > 0:`) raises torch.fx.proxy.TraceError: symbolic
-    tracing records one path without knowing values. The GraphModule is `graph.native`.
+    tracing records one path without knowing values. Code symbolic tracing cannot follow at all (a
+    tensor assigned into, a forward wrapped in a (*args, **kwargs) decorator: Hugging Face models)
+    raises UnsupportedInputError naming the adapter to use instead. The GraphModule is `graph.native`.
     """
+    import inspect
+
     import torch
     from torch.fx import symbolic_trace
     from torch.fx.passes.shape_prop import ShapeProp
@@ -262,9 +314,35 @@ def from_fx(fn_or_module, *example_inputs, name: str | None = None, concrete_arg
         raise UnsupportedInputError(
             f"from_fx needs a function or nn.Module, got {type(fn_or_module).__name__}"
         )
-    gm = symbolic_trace(fn_or_module, concrete_args=concrete_args)
-    if example_inputs:
+    default = getattr(fn_or_module, "__name__", type(fn_or_module).__name__)
+    try:
+        gm = symbolic_trace(fn_or_module, concrete_args=concrete_args)
+    except (TypeError, ValueError) as err:
+        hint = _fx_hint(str(err), default)
+        if hint is None:
+            raise
+        raise UnsupportedInputError(hint) from err
+    if example_inputs or example_kwargs:
+        if example_kwargs:  # ShapeProp takes placeholders in order: bind keywords to their place
+            bound = inspect.signature(gm.forward).bind(*example_inputs, **example_kwargs)
+            example_inputs = tuple(bound.args)
         with torch.no_grad():
             ShapeProp(gm).propagate(*example_inputs)
-    default = getattr(fn_or_module, "__name__", type(fn_or_module).__name__)
     return fx_to_graph(gm, source="fx", name=name or default, max_nodes=max_nodes)
+
+
+_USE_INSTEAD = ("from_export(model, args, kwargs) or from_autograd(model, *args, **kwargs) "
+                "draw it: they run the code on real tensors")
+
+
+def _fx_hint(message: str, name: str) -> str | None:
+    """What symbolic tracing could not do, in words a user can act on (None for other errors)."""
+    if "'Proxy' object does not support item assignment" in message:
+        return (f"torch.fx cannot trace {name}: its code assigns into a tensor (x[...] = ...), "
+                "which symbolic tracing cannot record ('Proxy' object does not support item "
+                f"assignment; Hugging Face models do this). {_USE_INSTEAD}.")
+    if "co_varnames is too small" in message:
+        return (f"torch.fx cannot trace {name}: its forward is wrapped by a decorator taking "
+                "(*args, **kwargs), as Hugging Face models' are, and symbolic tracing cannot read "
+                f"its arguments (co_varnames is too small). {_USE_INSTEAD}.")
+    return None

@@ -12,7 +12,8 @@ import hashlib
 import json
 from collections import Counter
 
-from sidebyside.graph.model import Edge, Graph, Group, Node, _copy_node
+from sidebyside.graph.parts import Edge, Group, Node
+from sidebyside.graph.parts import copy_node as _copy_node
 
 #: Node kinds that fold into their consumers.
 FOLD_KINDS = ("param", "const")
@@ -127,7 +128,7 @@ class Simplifier:
                 shown[nid] = _copy_node(n)
         return [shown[i] for i in order if i in shown], out_edges
 
-    def apply(self, graph: Graph) -> Graph:
+    def apply(self, graph):
         """The whole graph through this simplifier (one batch); subgraphs get their own."""
         nodes, edges = self.feed(graph.nodes, graph.edges)
         unused = []
@@ -152,7 +153,7 @@ class Simplifier:
             meta["folded"] = True
         if unused:
             meta["unused"] = unused
-        out = Graph(
+        out = type(graph)(  # a Graph (model.py imports this module, not the reverse)
             name=graph.name,
             framework=graph.framework,
             source=graph.source,
@@ -179,13 +180,32 @@ def used_groups(groups: list[Group], nodes: list[Node]) -> list[Group]:
     return [g.copy() for g in groups if g.id in used]
 
 
-def mark_repeats(graph: Graph) -> None:
-    """Set group.repeat = {"key", "index", "count"} on sibling groups (same parent) that have the
-    same type and the same structure (the same ops, in order, and the same nested groups), when they
-    follow one another (a run: block 0, block 1, ...).
+def group_parents(doc_groups: list) -> dict:
+    """{group id: parent id} for the group dicts of a graph document."""
+    return {g["id"]: g.get("parent") for g in doc_groups}
 
-    ResNet-18's layer1 holds two identical BasicBlocks (count 2); a GPT-2 decoder's 12 blocks get
-    count 12. Groups holding no op are never marked. The key is stable across runs (a digest).
+
+def group_chain(gid, parents) -> list:
+    """Group ids from the outermost ancestor down to gid (parents from group_parents)."""
+    out, seen = [], set()
+    while gid and gid not in seen:
+        seen.add(gid)
+        out.append(gid)
+        gid = parents.get(gid)
+    return out[::-1]
+
+
+def mark_repeats(graph) -> None:
+    """Set group.repeat = {"key", "index", "count"} on families of repeated blocks: sibling groups
+    (same parent) with the same type and the same structure (the same ops, in order, and the same
+    nested groups) that form a chain, each feeding the next by data flow.
+
+    ResNet-18's layer1 holds two identical BasicBlocks, the first feeding the second (count 2); a
+    GPT-2 decoder's 12 blocks get count 12. Look-alike siblings that are not a chain never form a
+    family: fc1 and fc2 around a GELU, a U-Net's encoder stages (a pool between them), a ViT's
+    pos_drop and head_drop. A view folds a family into one box, so a family is also dropped if
+    folding it would make a cycle (a path leaving the family and coming back into it). Groups
+    holding no op are never marked. The key is stable across runs (a digest).
     """
     by_id = {g.id: g for g in graph.groups}
     children: dict[str | None, list[str]] = {}
@@ -211,23 +231,117 @@ def mark_repeats(graph: Graph) -> None:
         text = json.dumps([by_id[gid].type, own.get(gid, []), [sig[k] for k in kids]])
         sig[gid] = hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
         has_ops[gid] = bool(own.get(gid)) or any(has_ops[k] for k in kids)
+    # Look-alike siblings: candidates, in declaration order.
+    alike: list[list[str]] = []
     for siblings in children.values():
-        # A family is a run of consecutive siblings with the same type and signature.
-        runs: list[list[str]] = []
+        classes: dict[tuple, list[str]] = {}
         for gid in siblings:
-            same = runs and (by_id[runs[-1][-1]].type, sig[runs[-1][-1]]) == (by_id[gid].type, sig[gid])
-            if has_ops[gid] and same:
-                runs[-1].append(gid)
-            else:
-                runs.append([gid] if has_ops[gid] else [])
+            if has_ops[gid]:
+                classes.setdefault((by_id[gid].type, sig[gid]), []).append(gid)
+        alike.extend(c for c in classes.values() if len(c) > 1)
+    if not alike:
+        return
+    flow = _Flow(graph, by_id)
+    for members in alike:
         seen_keys: Counter = Counter()
-        for members in runs:
-            if len(members) < 2:
-                continue
-            first = by_id[members[0]]
+        for chain in flow.chains(members):
+            first = by_id[chain[0]]
             key = f"{first.type or 'group'}:{sig[first.id]}"
             seen_keys[key] += 1
             if seen_keys[key] > 1:
                 key += f"#{seen_keys[key]}"
-            for i, gid in enumerate(members):
-                by_id[gid].repeat = {"key": key, "index": i, "count": len(members)}
+            for i, gid in enumerate(chain):
+                by_id[gid].repeat = {"key": key, "index": i, "count": len(chain)}
+
+
+class _Flow:
+    """Data flow between groups, as a view draws it (plumbing bypassed, parameters and constants
+    folded away): which sibling feeds which, and whether folding some groups makes a cycle."""
+
+    def __init__(self, graph, by_id: dict):
+        nodes, edges = Simplifier(fold=True).feed(graph.nodes, graph.edges)
+        self.succ: dict[str, list[str]] = {n.id: [] for n in nodes}
+        for e in edges:
+            if e.source in self.succ and e.target in self.succ:
+                self.succ[e.source].append(e.target)
+        parents = {gid: g.parent for gid, g in by_id.items()}
+        chains: dict = {}
+        self.chain_of: dict[str, list] = {}  # node id -> its group chain, outermost first
+        self.members: dict[str, list[str]] = {}  # group id -> the nodes in it or its descendants
+        for n in nodes:
+            if n.group not in chains:
+                chains[n.group] = group_chain(n.group, parents) if n.group in by_id else []
+            self.chain_of[n.id] = chains[n.group]
+            for gid in chains[n.group]:
+                self.members.setdefault(gid, []).append(n.id)
+        # feeds[a] holds b: an edge runs from inside sibling a to inside sibling b. An edge joins two
+        # siblings at one level only: just below the deepest group holding both ends.
+        self.feeds: dict[str, set[str]] = {}  # a -> the siblings a feeds
+        for s, targets in self.succ.items():
+            cs = self.chain_of[s]
+            for t in targets:
+                ct = self.chain_of[t]
+                i = 0
+                while i < len(cs) and i < len(ct) and cs[i] == ct[i]:
+                    i += 1
+                if i < len(cs) and i < len(ct):
+                    self.feeds.setdefault(cs[i], set()).add(ct[i])
+        # A topological rank bounds the cycle search: only a node ranked below the family's last
+        # node can lead back into it. Nodes on a cycle (none in a captured graph) get no bound.
+        indeg = {nid: 0 for nid in self.succ}
+        for targets in self.succ.values():
+            for t in targets:
+                indeg[t] += 1
+        ready = [nid for nid, d in indeg.items() if d == 0]
+        self.rank: dict[str, int] = {}
+        while ready:
+            nid = ready.pop()
+            self.rank[nid] = len(self.rank)
+            for t in self.succ[nid]:
+                indeg[t] -= 1
+                if indeg[t] == 0:
+                    ready.append(t)
+        self.unranked = len(self.rank) + 1
+
+    def chains(self, members: list[str]) -> list[list[str]]:
+        """Split look-alike siblings into chains: each member feeds the next, and folding a chain
+        into one box makes no cycle. Chains of one are left out."""
+        order = {gid: i for i, gid in enumerate(members)}
+        fed_by = {b for a in members for b in self.feeds.get(a, ()) if b in order and b != a}
+        used: set[str] = set()
+        out = []
+        for start in members:
+            if start in used or start in fed_by:
+                continue
+            chain = [start]
+            used.add(start)
+            while True:  # follow the data: the first unused look-alike the last member feeds
+                nxt = [b for b in self.feeds.get(chain[-1], ()) if b in order and b not in used]
+                if not nxt:
+                    break
+                b = min(nxt, key=order.get)
+                if not self.acyclic(chain + [b]):
+                    break
+                chain.append(b)
+                used.add(b)
+            if len(chain) > 1:
+                out.append(chain)
+        return out
+
+    def acyclic(self, groups: list[str]) -> bool:
+        """Whether folding these groups into one box leaves the graph without a cycle."""
+        inside = {nid for gid in groups for nid in self.members.get(gid, ())}
+        last = max((self.rank.get(nid, self.unranked) for nid in inside), default=-1)
+        work = [t for nid in inside for t in self.succ[nid] if t not in inside]
+        seen = set(work)
+        while work:
+            nid = work.pop()
+            if self.rank.get(nid, -1) >= last:
+                continue  # ranked after every member: cannot lead back
+            for t in self.succ[nid]:
+                if t in inside:
+                    return False
+                if t not in seen:
+                    seen.add(t)
+                    work.append(t)
+        return True
