@@ -73,3 +73,46 @@ def test_the_image_installs_what_exists_here():
                           ["singleuser"]["lifecycleHooks"]["postStart"]["exec"]["command"])
     for folder in re.findall(r"/opt/sidebyside/(\w+)", post_start):
         assert (ROOT / folder).is_dir(), folder
+
+
+def dockerignore_keeps(patterns: list[str], path: str) -> bool:
+    """Docker's rule: the last pattern matching the path or one of its folders decides; `!` keeps;
+    `**/name` matches that name at any depth."""
+    import fnmatch
+
+    parts = path.split("/")
+    prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+
+    def matches(pattern: str) -> bool:
+        if pattern.startswith("**/"):
+            return any(fnmatch.fnmatchcase(p.split("/")[-1], pattern[3:]) for p in prefixes)
+        return any(fnmatch.fnmatchcase(p, pattern) for p in prefixes)
+
+    keep = True
+    for pattern in patterns:
+        if matches(pattern.lstrip("!")):
+            keep = pattern.startswith("!")
+    return keep
+
+
+def test_the_image_holds_nothing_instructor_only():
+    """The image's build context, as hub/k8s/Dockerfile.dockerignore leaves it, over every file in
+    the repository's git index: students' pods run it, so no solutions, checks or guides."""
+    import subprocess
+
+    lines = (K8S / "Dockerfile.dockerignore").read_text().splitlines()
+    patterns = [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
+                           check=True).stdout.split()
+    files += [".git/config", "answers/ps01_tensors.ipynb", "graded/gradebook.db"]  # never listed
+    image = {f for f in files if dockerignore_keeps(patterns, f)}
+    forbidden = ("graded/", "answers/", "course/teacher/", "tests/", ".git/", "benchmarks/")
+    assert not [f for f in image if f.startswith(forbidden)]
+    for needed in ("pyproject.toml", "README.md", "widgets/sidebyside/__init__.py",
+                   "widgets/sidebyside/hub/exchange.py", "course/00_start_here.ipynb",
+                   "hub/user-config/nbgrader_config.py"):
+        assert needed in image, needed
+    for f in image:  # nothing with nbgrader's solution or hidden-test markers
+        if f.endswith(".ipynb"):
+            text = (ROOT / f).read_text()
+            assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text, f
