@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -108,6 +109,49 @@ def test_collect_skips_a_submission_with_a_symlink_and_collects_the_rest(course,
     assert not list((course / "course").rglob("leak.txt"))
     assert set(collected(course)) == {"bob"}, "one bad submission does not stop the class"
     assert "alice's submission" in caplog.text and "symlink (" in caplog.text
+
+
+SWAPPER = """
+import ctypes, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+a, b = sys.argv[1].encode(), sys.argv[2].encode()
+deadline = time.monotonic() + 120  # bounded even if the test dies before killing it
+while time.monotonic() < deadline:
+    libc.renameat2(-100, a, -100, b, 2)  # AT_FDCWD, RENAME_EXCHANGE
+"""
+
+
+def test_collect_never_follows_a_link_swapped_in_during_the_copy(course):
+    """A file and a symlink to the instructor's secret swap places in a loop (renameat2
+    RENAME_EXCHANGE, as a student can in their own folder) while collect runs, 40 times: nothing
+    of the secret is ever copied (a check-then-copy collect leaked it in 4 rounds of 40 here)."""
+    secret = course / "solutions.txt"
+    secret.write_text("THE SOLUTIONS")
+    path = submission(course, "alice", "alice")
+    stash = path.parent / "stash"  # alice's own folder beside the submission: not collected
+    stash.mkdir()
+    (stash / "link").symlink_to(secret)
+    # a process of its own, as the student's would be (a thread would share the GIL with collect);
+    # the notebook and the link swap between the submission and the stash, so that a check finds
+    # no link in the submission half of the time
+    swapper = subprocess.Popen([sys.executable, "-c", SWAPPER, str(path / f"{A}.ipynb"),
+                                str(stash / "link")])
+    c = config(course, ExchangeCollect={"check_owner": False})
+    leaked = []
+    try:
+        for _ in range(40):
+            shutil.rmtree(course / "course" / "submitted", ignore_errors=True)
+            try:
+                run(exchange.PersonalCollect, c)
+            except ExchangeError:  # refusing the whole collect is hole 4, not a leak
+                pass
+            leaked += [str(f) for f in (course / "course").rglob("*")
+                       if f.is_file() and f.suffix != ".db" and "THE SOLUTIONS" in f.read_text()]
+        assert swapper.poll() is None, "the swapper ran during every collect"
+    finally:
+        swapper.kill()
+        swapper.wait()
+    assert not leaked, leaked
 
 
 @pytest.mark.parametrize("bound, fill, reason", [
