@@ -36,7 +36,7 @@ import pytest
 from grading.submissions import RIGHT, WRONG, fill  # tests/ is on sys.path (tests/conftest.py)
 from sidebyside.hub import auth
 from sidebyside.hub.client import Person, Server
-from sidebyside.hub.local import LocalHub
+from sidebyside.hub.local import LocalHub  # noqa: F401 - the type of the `room` fixture
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -89,6 +89,22 @@ tries = {{
 }}
 print(json.dumps(tries))
 '''
+
+
+def documented(kernel, *lines: str) -> None:
+    """Run hub/README.md's own instructor commands, as written, in a login shell (what a Jupyter
+    terminal is: /etc/profile resets PATH there)."""
+    readme = (ROOT / "hub" / "README.md").read_text()
+    block = readme[readme.index("### Assignments, from release to feedback"):]
+    block = block[block.index("```bash"):block.index("```", block.index("```bash") + 3)]
+    commands = {line.split("#")[0].strip() for line in block.splitlines()}
+    for line in lines:
+        assert line in commands, f"hub/README.md no longer says {line!r}"
+    script = " && ".join(lines)
+    out = as_json(kernel, "import json, subprocess\n"
+                  f"p = subprocess.run(['bash', '-l', '-c', {script!r}], capture_output=True, text=True)\n"
+                  "print(json.dumps([p.returncode, p.stderr[-1500:]]))")
+    assert out[0] == 0, f"{script}: {out[1]}"
 
 
 def answer(server: Server, answers: dict, extra_after_setup: list[str] = ()) -> None:
@@ -175,12 +191,8 @@ def test_a_class_on_the_hub(room: LocalHub, tmp_path):
 
     # ---- 1. the instructor releases ps01
     teacher = servers[t_name].kernel()
-    out = run(teacher, "import subprocess\n"
-              f"for cmd in (['sidebyside', 'grade', 'generate', '{ASSIGNMENT}'],\n"
-              f"            ['nbgrader', 'release_assignment', '{ASSIGNMENT}']):\n"
-              "    p = subprocess.run(cmd, cwd='graded', capture_output=True, text=True)\n"
-              "    print(cmd[1], p.returncode, p.stderr[-400:])")
-    assert out.count(" 0 ") == 2, out
+    documented(teacher, "cd ~/graded", "sidebyside grade generate ps01_tensors",
+               "nbgrader release_assignment ps01_tensors")
 
     # ---- 2. students fetch, answer (right, wrong, hostile) and submit
     for name in students:
@@ -223,11 +235,7 @@ print(json.dumps(tries))
         k.close()
 
     # ---- 4. collect, grade in the sandbox, restart the hub: nothing lost
-    out = run(teacher, "import subprocess\n"
-              f"p = subprocess.run(['nbgrader', 'collect', '{ASSIGNMENT}'], cwd='graded',\n"
-              "                   capture_output=True, text=True)\n"
-              "print(p.returncode, p.stderr[-600:])")
-    assert out.startswith("0"), out
+    documented(teacher, "cd ~/graded", "nbgrader collect ps01_tensors")
     submitted = Path(homes[t_name]) / "graded" / "submitted"
     assert sorted(p.name for p in submitted.iterdir()) == sorted(students)
     # as after `sudo`, which drops SIDEBYSIDE_HUB_INSTRUCTOR: grade.sh finds the hub's instructor
@@ -255,11 +263,7 @@ print(json.dumps(tries))
     assert in_gradebook == before
 
     # ---- 5. feedback: released by the instructor, each student sees only their own
-    out = run(teacher, "import subprocess\n"
-              f"p = subprocess.run(['nbgrader', 'release_feedback', '{ASSIGNMENT}'], cwd='graded',\n"
-              "                   capture_output=True, text=True)\n"
-              "print(p.returncode, p.stderr[-600:])")
-    assert out.startswith("0"), out
+    documented(teacher, "cd ~/graded", "nbgrader release_feedback ps01_tensors")
     teacher.close()
     feedback_dir = Path(homes[t_name]) / "graded" / "feedback"
     released = {n: (feedback_dir / n / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
@@ -288,18 +292,27 @@ def _feedback_html(server: Server) -> str:
     return html["content"]
 
 
-def test_idle_servers_are_culled_and_their_files_kept():
+def test_idle_servers_are_culled_and_their_files_kept(room: LocalHub):
     """jupyterhub-idle-culler, as configured for the class, with a short timeout: an idle server is
-    stopped, the student's home stays, and the next start is a fresh server."""
-    with LocalHub(students=1, cull_timeout=20) as lh:
-        (name,) = lh.students
-        lh.hub.add_users([name])
-        lh.hub.start(name, timeout=300)
-        home = Path(pwd.getpwnam(name).pw_dir)
-        assert (home / "course" / "00_start_here.ipynb").exists()
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline and lh.hub.user(name).get("servers"):
-            time.sleep(2)
-        assert not lh.hub.user(name).get("servers"), "the idle server was not culled within 180 s"
-        assert f"Culling server {name}" in lh.log_tail(200_000), "stopped by the culler"
-        assert (home / "course" / "00_start_here.ipynb").exists(), "culling keeps the student's files"
+    stopped, the student's home stays. On the session's hub, restarted with a 20 s cull timeout
+    (tests/hub/conftest.py runs this test last: every idle server goes)."""
+    name = room.students[0]
+    if not room.hub.user(name).get("servers"):  # this test alone: a server to cull
+        if auth.must_change(room.dbm_path, room.instructor):
+            room.activate([room.instructor])
+        if name not in room.passwords:
+            room.hub.add_users([name])
+            room.issue([name])
+            room.activate([name])
+        room.hub.start(name, timeout=300)
+    home = Path(pwd.getpwnam(name).pw_dir)
+    assert (home / "course" / "00_start_here.ipynb").exists()
+    room.env["SIDEBYSIDE_HUB_CULL_TIMEOUT"] = "20"
+    room.stop()
+    room.start()
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and room.hub.user(name).get("servers"):
+        time.sleep(2)
+    assert not room.hub.user(name).get("servers"), "the idle server was not culled within 180 s"
+    assert f"Culling server {name}" in room.log_tail(400_000), "stopped by the culler"
+    assert (home / "course" / "00_start_here.ipynb").exists(), "culling keeps the student's files"

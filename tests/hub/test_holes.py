@@ -193,7 +193,7 @@ def test_a_listed_account_needs_the_issued_password(room: LocalHub, holes):
 # --------------------------------------------------------------- 4-6. collect and submit
 
 EVE = r'''
-import ctypes, glob, json, os, threading, time
+import glob, json, os
 INBOUND, ASSIGNMENT, TARGET = {inbound!r}, {assignment!r}, {target!r}
 me = os.environ["JUPYTERHUB_USER"]
 def newest():
@@ -206,6 +206,14 @@ def fresh(n):  # a new submission folder of eve's own, named as nbgrader names t
     with open(path + f"/{{ASSIGNMENT}}.ipynb", "w") as fh:
         fh.write('{{"eve": "her own work"}}')
     return path
+SWAPPER = """
+import ctypes, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+a, b = sys.argv[1].encode(), sys.argv[2].encode()
+deadline = time.monotonic() + 900  # bounded even if the test dies before killing it
+while time.monotonic() < deadline:
+    libc.renameat2(-100, a, -100, b, 2)  # AT_FDCWD, RENAME_EXCHANGE
+"""
 '''
 
 
@@ -220,7 +228,7 @@ def collect(holes, *args) -> tuple[int, str]:
 def test_bad_submissions_are_skipped_and_the_class_collected(room: LocalHub, holes):
     eve, dave, t = holes["eve"], holes["dave"], holes["t"]
     servers = {n: room.server(n) for n in (eve, dave)}
-    for name, server in servers.items():
+    for server in servers.values():
         assert server.assignments("fetch", COURSE, ASSIGNMENT)["success"]
     # the Submit button refuses a folder past the bounds (a 400 MiB file: sparse, no disk used)
     ek = servers[eve].kernel()
@@ -228,7 +236,7 @@ def test_bad_submissions_are_skipped_and_the_class_collected(room: LocalHub, hol
     refused = servers[eve].assignments("submit", COURSE, ASSIGNMENT)
     assert not refused["success"] and "more than 25 MiB" in json.dumps(refused), refused
     run(ek, f"os.remove('{ASSIGNMENT}/data.bin')")
-    for name, server in servers.items():
+    for server in servers.values():
         assert server.assignments("submit", COURSE, ASSIGNMENT)["success"]
 
     inbound = room.exchange / COURSE / "inbound" / eve
@@ -257,19 +265,12 @@ def test_bad_submissions_are_skipped_and_the_class_collected(room: LocalHub, hol
     # submission, swap places in a loop (renameat2 RENAME_EXCHANGE) while the instructor
     # collects, eight times: a check for links finds none half of the time
     run(ek, r'''
+import subprocess, sys
 p = fresh(3)
 os.makedirs(INBOUND + "/stash", exist_ok=True)  # hers, beside the submission: not collected
 os.symlink(TARGET, INBOUND + "/stash/link")
-libc = ctypes.CDLL(None, use_errno=True)
-a, b = (p + "/" + ASSIGNMENT + ".ipynb").encode(), (INBOUND + "/stash/link").encode()
-stop, swaps = threading.Event(), [0]
-def swapper():
-    deadline = time.monotonic() + 300  # bounded: stopped by the test long before
-    while not stop.is_set() and time.monotonic() < deadline:
-        libc.renameat2(-100, a, -100, b, 2)  # AT_FDCWD, RENAME_EXCHANGE
-        swaps[0] += 1
-t = threading.Thread(target=swapper, daemon=True)
-t.start()
+swapper = subprocess.Popen([sys.executable, "-c", SWAPPER, p + "/" + ASSIGNMENT + ".ipynb",
+                            INBOUND + "/stash/link"])
 ''')
     solutions = gradebook_source.read_bytes()
     leaked = []
@@ -283,9 +284,10 @@ t.start()
             if (submitted / eve).exists():
                 shutil.rmtree(submitted / eve)
     finally:
-        swaps = last_json(ek, "stop.set(); t.join(); print(swaps[0])")
+        ran = last_json(ek, "alive = swapper.poll() is None\nswapper.kill()\nswapper.wait()\n"
+                            "print(json.dumps(alive))")
         ek.close()
-    assert swaps > 1000, "the swapper ran during the collects"
+    assert ran, "the swapper ran during all the collects"
     assert not leaked, f"the instructor copied the solutions into eve's submission: {leaked}"
     assert (submitted / dave).exists()
 

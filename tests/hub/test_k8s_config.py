@@ -82,7 +82,6 @@ def memory_gib(text: str) -> float:
 
 def test_kubernetes_points_of_issue_18(values, tmp_path):
     """What the values say about each point found reading them against Zero to JupyterHub."""
-    text = (K8S / "values.yaml").read_text()
     hub = values["hub"]
     # accounts: an identity provider, not first use (whoever logs in first would pick the password)
     assert "firstuse" not in hub["config"]["JupyterHub"]["authenticator_class"].lower()

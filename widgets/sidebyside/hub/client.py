@@ -183,9 +183,12 @@ class Kernel:
                 raise HubError(f"code did not finish within {timeout:.0f} s in {self.server.name}'s kernel")
             self.ws.settimeout(min(left, 30))
             try:
-                msg = json.loads(self.ws.recv())
+                raw = self.ws.recv()
             except websocket.WebSocketTimeoutException:
                 continue
+            if not raw:
+                raise HubError(f"{self.server.name}'s kernel connection closed while running code")
+            msg = json.loads(raw)
             if msg.get("parent_header", {}).get("msg_id") != msg_id:
                 continue
             kind, content = msg["header"]["msg_type"], msg["content"]

@@ -24,7 +24,7 @@ import requests
 
 from sidebyside.hub import auth
 from sidebyside.hub.accounts import REPO, blocked_folders
-from sidebyside.hub.client import HubError, Hub, Person, Server
+from sidebyside.hub.client import Hub, HubError, Person, Server
 
 BIN = Path(sys.executable).parent
 PROXY = REPO / "hub" / "node_modules" / ".bin" / "configurable-http-proxy"
@@ -64,12 +64,15 @@ class LocalHub:
             SIDEBYSIDE_HUB_PROXY_API_PORT=str(free_port()),
             SIDEBYSIDE_HUB_SERVICE_TOKEN=token,
             SIDEBYSIDE_HUB_CULL_TIMEOUT=str(cull_timeout),
-            SIDEBYSIDE_HUB_BIN=str(BIN),  # hub/grade.sh grades with this environment
             # the students' installation: kept between runs (~90k hard links take a minute to
             # make and remove on a busy machine; refreshed when the environment changes)
             SIDEBYSIDE_HUB_INSTALL=os.environ.get("SIDEBYSIDE_HUB_TEST_INSTALL",
                                                   "/var/tmp/sidebyside-hub-install"),
         )
+        # hub/grade.sh grades with the students' installation: its .pth names the package copy it
+        # holds, which the sandbox binds, so grading imports the package under test (also from a
+        # git worktree, where the shared .venv's .pth names another checkout's package)
+        self.env["SIDEBYSIDE_HUB_BIN"] = str(Path(self.env["SIDEBYSIDE_HUB_INSTALL"]) / "venv" / "bin")
         self.log = self.base / "hub.log"
         self.hub = Hub(self.url, token)
         self.proc: subprocess.Popen | None = None
