@@ -239,7 +239,9 @@ print(json.dumps(tries))
     submitted = Path(homes[t_name]) / "graded" / "submitted"
     assert sorted(p.name for p in submitted.iterdir()) == sorted(students)
     # as after `sudo`, which drops SIDEBYSIDE_HUB_INSTRUCTOR: grade.sh finds the hub's instructor
-    env = {k: v for k, v in room.env.items() if k != "SIDEBYSIDE_HUB_INSTRUCTOR"}
+    # (and without PYTHONPATH: grade.sh runs the students' installation, whose .pth names its
+    # copy of the package under test, the one its sandbox binds)
+    env = {k: v for k, v in room.env.items() if k not in ("SIDEBYSIDE_HUB_INSTRUCTOR", "PYTHONPATH")}
     graded = subprocess.run([str(ROOT / "hub" / "grade.sh"), ASSIGNMENT, "--jobs", "2"],
                             env=env, capture_output=True, text=True, timeout=900)
     assert graded.returncode == 0, graded.stdout[-2000:] + graded.stderr[-2000:]
