@@ -7,13 +7,21 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${SIDEBYSIDE_HUB_BIN:-$here/../.venv/bin}
-instructor=${SIDEBYSIDE_HUB_INSTRUCTOR:-instructor}
+# The instructor's name: $SIDEBYSIDE_HUB_INSTRUCTOR, else what the running hub recorded in its state
+# folder (sudo drops environment variables, so `sudo make hub-grade` still finds a custom name).
+state=${SIDEBYSIDE_HUB_STATE:-$here/state}
+instructor=${SIDEBYSIDE_HUB_INSTRUCTOR:-$(cat "$state/instructor" 2>/dev/null || echo instructor)}
 [ $# -ge 1 ] || { echo "usage: $0 ASSIGNMENT [sidebyside grade options]" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "$0: run as root (the grading sandbox runs submissions as nobody)" >&2; exit 2; }
 home=$(getent passwd "$instructor" | cut -d: -f6) || true
 course=$home/graded
-[ -n "$home" ] && [ -f "$course/nbgrader_config.py" ] || {
-  echo "$0: no course folder for '$instructor' (has the instructor's server started once?)" >&2; exit 2; }
+if [ -z "$home" ]; then
+  echo "$0: there is no user '$instructor'. Name the hub's instructor: sudo SIDEBYSIDE_HUB_INSTRUCTOR=NAME make hub-grade A=$1" >&2
+  echo "  (sudo drops the variable unless it is on sudo's command line; the hub also records the name in $state/instructor)" >&2
+  exit 2
+fi
+[ -f "$course/nbgrader_config.py" ] || {
+  echo "$0: $instructor has no course folder $course yet: log in as $instructor once so that the hub makes it" >&2; exit 2; }
 assignment=$1; shift
 status=0
 "$bin/sidebyside" grade all "$assignment" --course-dir "$course" --no-progress "$@" || status=$?

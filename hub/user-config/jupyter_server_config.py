@@ -8,9 +8,16 @@ c = get_config()  # noqa: F821 - injected by Jupyter Server
 c.LabApp.news_url = None
 c.LabApp.check_for_updates_class = "jupyterlab.NeverCheckForUpdate"
 
-# Grading tools are the instructor's: students keep the Assignments tab (fetch, validate, submit).
+# Grading tools are the instructor's: students keep the Assignments tab (fetch, validate, submit);
+# their lab hides the Formgrader, Create assignment and Courses menus (student-config/labconfig).
 if os.environ.get("SIDEBYSIDE_ROLE") != "instructor":
     c.ServerApp.jpserver_extensions = {
         "nbgrader.server_extensions.formgrader": False,
         "nbgrader.server_extensions.course_list": False,
     }
+else:
+    # The formgrader's Autograde button runs students' code unsandboxed, as the instructor:
+    # switched off, with a message naming the sandboxed command (sidebyside.hub.unsandboxed).
+    from sidebyside.hub.unsandboxed import switch_off
+
+    switch_off()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -97,15 +98,96 @@ def test_collect_checks_the_unix_owner_when_asked(course):
     assert collected(course) == {}
 
 
-def test_collect_refuses_a_symlink(course):
+def test_collect_skips_a_submission_with_a_symlink_and_collects_the_rest(course, caplog):
     secret = course / "hidden_tests.txt"
     secret.write_text("the instructor's secret")
     path = submission(course, "alice", "alice")
     (path / "leak.txt").symlink_to(secret)
+    submission(course, "bob", "bob")
     c = config(course, ExchangeCollect={"check_owner": False})
-    with pytest.raises(ExchangeError, match="symlink"):
-        run(exchange.PersonalCollect, c)
+    run(exchange.PersonalCollect, c)
     assert not list((course / "course").rglob("leak.txt"))
+    assert set(collected(course)) == {"bob"}, "one bad submission does not stop the class"
+    assert "alice's submission" in caplog.text and "symlink (" in caplog.text
+
+
+SWAPPER = """
+import ctypes, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+a, b = sys.argv[1].encode(), sys.argv[2].encode()
+deadline = time.monotonic() + 120  # bounded even if the test dies before killing it
+while time.monotonic() < deadline:
+    libc.renameat2(-100, a, -100, b, 2)  # AT_FDCWD, RENAME_EXCHANGE
+"""
+
+
+def test_collect_never_follows_a_link_swapped_in_during_the_copy(course):
+    """A file and a symlink to the instructor's secret swap places in a loop (renameat2
+    RENAME_EXCHANGE, as a student can in their own folder) while collect runs, 80 times: nothing
+    of the secret is ever copied (a check-then-copy collect leaked in about one round of ten here)."""
+    secret = course / "solutions.txt"
+    secret.write_text("THE SOLUTIONS")
+    path = submission(course, "alice", "alice")
+    stash = path.parent / "stash"  # alice's own folder beside the submission: not collected
+    stash.mkdir()
+    (stash / "link").symlink_to(secret)
+    # a process of its own, as the student's would be (a thread would share the GIL with collect);
+    # the notebook and the link swap between the submission and the stash, so that a check finds
+    # no link in the submission half of the time
+    swapper = subprocess.Popen([sys.executable, "-c", SWAPPER, str(path / f"{A}.ipynb"),
+                                str(stash / "link")])
+    c = config(course, ExchangeCollect={"check_owner": False})
+    leaked = []
+    try:
+        for _ in range(80):
+            shutil.rmtree(course / "course" / "submitted", ignore_errors=True)
+            try:
+                run(exchange.PersonalCollect, c)
+            except ExchangeError:  # refusing the whole collect is hole 4, not a leak
+                pass
+            leaked += [str(f) for f in (course / "course").rglob("*")
+                       if f.is_file() and f.suffix != ".db" and "THE SOLUTIONS" in f.read_text()]
+        assert swapper.poll() is None, "the swapper ran during every collect"
+    finally:
+        swapper.kill()
+        swapper.wait()
+    assert not leaked, leaked
+
+
+@pytest.mark.parametrize("bound, fill, reason", [
+    ({"max_submission_files": 5}, lambda p: [(p / f"f{i}").write_text("x") for i in range(10)],
+     "more than 5 files"),
+    ({"max_submission_bytes": 2**20}, lambda p: os.truncate(p / "big.bin", 0) or
+     os.truncate(p / "big.bin", 400 * 2**20), "more than 1 MiB"),
+])
+def test_collect_bounds_a_submission(course, caplog, bound, fill, reason):
+    path = submission(course, "alice", "alice")
+    (path / "big.bin").touch()
+    fill(path)
+    submission(course, "bob", "bob")
+    run(exchange.PersonalCollect, config(course, ExchangeCollect={"check_owner": False},
+                                        SubmissionBounds=bound))
+    assert set(collected(course)) == {"bob"}
+    assert not (course / "course" / "submitted" / "alice").exists() or \
+        not list((course / "course" / "submitted" / "alice").rglob("*.bin"))
+    assert reason in caplog.text
+
+
+def test_submit_refuses_past_the_bounds(course, monkeypatch):
+    released = course / "exchange" / "sidebyside" / "outbound" / A
+    released.mkdir(parents=True)
+    (released / f"{A}.ipynb").write_text("{}")
+    work = course / "work" / A
+    work.mkdir(parents=True)
+    (work / f"{A}.ipynb").write_text("{}")
+    os.truncate(work / "data.bin", 0) if (work / "data.bin").exists() else (work / "data.bin").touch()
+    os.truncate(work / "data.bin", 400 * 2**20)  # sparse: 400 MiB long, no disk used
+    (course / "exchange" / "sidebyside" / "inbound" / ME).mkdir()
+    monkeypatch.chdir(course / "work")
+    c = config(course, Exchange={"cache": str(course / "cache")})
+    with pytest.raises(ExchangeError, match="Not submitted: .* more than 25 MiB"):
+        run(exchange.PersonalSubmit, c)
+    assert not list((course / "exchange" / "sidebyside" / "inbound" / ME).iterdir())
 
 
 def test_submit_goes_to_my_folder_and_never_in_another_name(course, monkeypatch):

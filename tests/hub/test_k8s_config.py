@@ -69,7 +69,117 @@ def test_the_image_installs_what_exists_here():
     assert "pip install --no-cache-dir -e /opt/sidebyside" in dockerfile
     config_path = re.search(r"JUPYTER_CONFIG_PATH=/opt/sidebyside/(\S+)", dockerfile).group(1)
     assert (ROOT / config_path / "nbgrader_config.py").exists()
-    post_start = " ".join(yaml.safe_load((K8S / "values.yaml").read_text())
-                          ["singleuser"]["lifecycleHooks"]["postStart"]["exec"]["command"])
-    for folder in re.findall(r"/opt/sidebyside/(\w+)", post_start):
+    start = " ".join(yaml.safe_load((K8S / "values.yaml").read_text())["singleuser"]["cmd"])
+    for folder in re.findall(r"\b(course|labs)\b", start):
         assert (ROOT / folder).is_dir(), folder
+
+
+def memory_gib(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)([GM]i?)", text).groups()
+    scale = {"G": 1e9, "Gi": 2**30, "M": 1e6, "Mi": 2**20}[unit]
+    return float(number) * scale / 2**30
+
+
+def test_kubernetes_points_of_issue_18(values, tmp_path):
+    """What the values say about each point found reading them against Zero to JupyterHub."""
+    hub = values["hub"]
+    # accounts: an identity provider, not first use (whoever logs in first would pick the password)
+    assert "firstuse" not in hub["config"]["JupyterHub"]["authenticator_class"].lower()
+    assert hub["config"]["JupyterHub"]["authenticator_class"] == "generic-oauth"
+    # the instructor is named once: the pre-spawn hook reads admin_users
+    roles = hub["extraConfig"]["sidebyside-roles"]
+    assert not re.search(r"INSTRUCTOR\s*=\s*[\"']", roles)
+    from traitlets.config import Config
+
+    c = Config()
+    c.Authenticator.admin_users = {"mrivera"}
+    ns = {"c": c}
+    exec(compile(roles, "sidebyside-roles", "exec"), ns)
+
+    class Spawner:
+        def __init__(self, name):
+            self.user = type("U", (), {"name": name})()
+            self.environment, self.init_containers = {}, list(values["singleuser"]["initContainers"])
+            self.volume_mounts = list(values["singleuser"]["storage"]["extraVolumeMounts"])
+
+    teacher, student = Spawner("mrivera"), Spawner("carol")
+    ns["sidebyside_roles"](teacher)
+    ns["sidebyside_roles"](student)
+    assert teacher.environment["SIDEBYSIDE_ROLE"] == "instructor"
+    assert student.environment["SIDEBYSIDE_ROLE"] == "student"
+    graded = [m for m in teacher.volume_mounts if m["mountPath"] == "/home/jovyan/graded"]
+    assert graded and graded[0]["subPath"] == "course/graded"
+    assert teacher.init_containers, "the instructor's pod also makes course/graded, as jovyan"
+    # the folders are made by jovyan: no root, no chown (NFS root_squash, Azure Files)
+    (init,) = values["singleuser"]["initContainers"]
+    assert init["securityContext"]["runAsUser"] == 1000
+    command = " ".join(init["command"])
+    assert "chown" not in command
+    for folder in ("sidebyside/outbound", "sidebyside/feedback/{username}",
+                   "sidebyside/inbound/{username}", "course/graded"):
+        assert f"/x/{folder}" in command, folder
+    # the exchange's claim has a template, ReadWriteMany, with the name the pods mount
+    pvc = yaml.safe_load((K8S / "exchange-pvc.yaml").read_text())
+    claim = values["singleuser"]["storage"]["extraVolumes"][0]["persistentVolumeClaim"]["claimName"]
+    assert pvc["metadata"]["name"] == claim and pvc["spec"]["accessModes"] == ["ReadWriteMany"]
+    # HTTPS at the proxy
+    assert values["proxy"]["https"]["enabled"] and values["proxy"]["https"]["hosts"]
+    # memory: 1.10 GiB measured per student; room for a third kernel
+    memory = values["singleuser"]["memory"]
+    assert memory_gib(memory["guarantee"]) >= 1.1 and memory_gib(memory["limit"]) >= 2.5
+    # the course is copied before the server starts, each folder on its own, never over edits
+    cmd = values["singleuser"]["cmd"]
+    assert "lifecycleHooks" not in values["singleuser"]
+    script = cmd[2].replace("/opt/sidebyside", str(ROOT)).replace("exec jupyterhub-singleuser", "echo")
+    home = tmp_path / "home"
+    (home / "course").mkdir(parents=True)  # a student's existing course folder
+    (home / "course" / "mine.ipynb").write_text("my work")
+    import subprocess
+
+    out = subprocess.run([cmd[0], cmd[1], script, cmd[3], "--ip=0.0.0.0"], env={"HOME": str(home)},
+                         capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "--ip=0.0.0.0", "the server's arguments are passed on"
+    assert (home / "labs").is_dir() and sorted(p.name for p in (home / "course").iterdir()) == ["mine.ipynb"]
+
+
+def dockerignore_keeps(patterns: list[str], path: str) -> bool:
+    """Docker's rule: the last pattern matching the path or one of its folders decides; `!` keeps;
+    `**/name` matches that name at any depth."""
+    import fnmatch
+
+    parts = path.split("/")
+    prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+
+    def matches(pattern: str) -> bool:
+        if pattern.startswith("**/"):
+            return any(fnmatch.fnmatchcase(p.split("/")[-1], pattern[3:]) for p in prefixes)
+        return any(fnmatch.fnmatchcase(p, pattern) for p in prefixes)
+
+    keep = True
+    for pattern in patterns:
+        if matches(pattern.lstrip("!")):
+            keep = pattern.startswith("!")
+    return keep
+
+
+def test_the_image_holds_nothing_instructor_only():
+    """The image's build context, as hub/k8s/Dockerfile.dockerignore leaves it, over every file in
+    the repository's git index: students' pods run it, so no solutions, checks or guides."""
+    import subprocess
+
+    lines = (K8S / "Dockerfile.dockerignore").read_text().splitlines()
+    patterns = [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
+                           check=True).stdout.split()
+    files += [".git/config", "answers/ps01_tensors.ipynb", "graded/gradebook.db"]  # never listed
+    image = {f for f in files if dockerignore_keeps(patterns, f)}
+    forbidden = ("graded/", "answers/", "course/teacher/", "tests/", ".git/", "benchmarks/")
+    assert not [f for f in image if f.startswith(forbidden)]
+    for needed in ("pyproject.toml", "README.md", "widgets/sidebyside/__init__.py",
+                   "widgets/sidebyside/hub/exchange.py", "course/00_start_here.ipynb",
+                   "hub/user-config/nbgrader_config.py"):
+        assert needed in image, needed
+    for f in image:  # nothing with nbgrader's solution or hidden-test markers
+        if f.endswith(".ipynb"):
+            text = (ROOT / f).read_text()
+            assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text, f

@@ -12,6 +12,7 @@ COMMANDS = {
     "grade": ("sidebyside.grading.cli", "main", "instructor: generate, autograde and export"),
     "slides": ("sidebyside.slides", "main", "teacher: write slide metadata for presenting notebooks"),
     "answers": ("sidebyside.answers", "main", "teacher: write answer keys into answers/ (git-ignored)"),
+    "hub": ("sidebyside.hub.cli", "main", "classroom hub administrator: issue initial passwords"),
     "jupyter-setup": ("sidebyside.jupyter_env", "main",
                       "JupyterLab keeps widget state, no news pop-up; trust the course"),
 }

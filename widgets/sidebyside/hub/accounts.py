@@ -38,6 +38,7 @@ class Classroom:
     exchange: Path = Path("/srv/nbgrader/exchange")
     course_id: str = "sidebyside"
     repo: Path = REPO
+    install: Path | None = None  # the students' installation (sidebyside.hub.install), if built
 
     @classmethod
     def from_env(cls, env=os.environ) -> Classroom:
@@ -100,23 +101,43 @@ def ensure_user(room: Classroom, name: str) -> pwd.struct_passwd:
     return entry
 
 
-def copy_once(src: Path, dest: Path, uid: int, gid: int) -> None:
+def copy_once(src: Path, dest: Path, uid: int, gid: int, skip: tuple[str, ...] = ()) -> None:
     """Copy a folder into a home unless it is there already (a student's work is never replaced)."""
     if dest.exists() or not src.is_dir():
         return
-    shutil.copytree(src, dest, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    shutil.copytree(src, dest, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", *skip))
     for root, dirs, files in os.walk(dest):
         for item in dirs + files:
             os.lchown(os.path.join(root, item), uid, gid)
     os.lchown(dest, uid, gid)
 
 
+# A Jupyter terminal runs `bash -l`: /etc/profile resets PATH, so `sidebyside` and `nbgrader` would
+# be "command not found". A login shell reads ~/.bash_profile (before ~/.profile, which it sources).
+BASH_PROFILE = """# Written by the class hub: a Jupyter terminal is a login shell, and /etc/profile resets PATH.
+[ -f ~/.profile ] && . ~/.profile
+if [ -n "$SIDEBYSIDE_CLASS_BIN" ]; then
+  case ":$PATH:" in *":$SIDEBYSIDE_CLASS_BIN:"*) ;; *) PATH="$SIDEBYSIDE_CLASS_BIN:$PATH" ;; esac
+fi
+"""
+
+
 def copy_course(room: Classroom, user: pwd.struct_passwd) -> None:
     home = Path(user.pw_dir)
+    teacher = user.pw_name == room.instructor
+    # students' copies come from the students' installation, never from the repository
+    source = room.repo if teacher or room.install is None else room.install
     for folder in ("course", "labs"):
-        copy_once(room.repo / folder, home / folder, user.pw_uid, user.pw_gid)
-    if user.pw_name == room.instructor:  # the nbgrader course folder: sources, checks, config
+        copy_once(source / folder, home / folder, user.pw_uid, user.pw_gid,
+                  skip=() if teacher else ("teacher",))
+    if teacher:  # the nbgrader course folder: sources, checks, config
         copy_once(room.repo / "graded", home / "graded", user.pw_uid, user.pw_gid)
+    profile = home / ".bash_profile"
+    if not profile.exists() and not profile.is_symlink():
+        fd = os.open(profile, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(BASH_PROFILE)
+        os.lchown(profile, user.pw_uid, user.pw_gid)
 
 
 def _make_dir(path: Path, uid: int, gid: int, mode: int) -> None:

@@ -46,6 +46,17 @@ class Person:
             _check(r)
         return "jupyterhub-hub-login" in self.session.cookies
 
+    def change_password(self, new: str) -> str:
+        """The change-password page's form (after log_in); returns the page's message."""
+        self.session.get(f"{self.base}/hub/auth/change-password", timeout=30)
+        r = _check(self.session.post(f"{self.base}/hub/auth/change-password", timeout=60,
+                                     data={"password": new,
+                                           "_xsrf": self.session.cookies.get("_xsrf", "")}))
+        for line in r.text.splitlines():
+            if "password" in line.lower() and ("success" in line or "cannot" in line or "short" in line):
+                return line.strip()
+        return r.text[-500:]
+
 
 class Hub:
     """The hub's REST API with a token (an admin service token for scripts)."""
@@ -172,9 +183,12 @@ class Kernel:
                 raise HubError(f"code did not finish within {timeout:.0f} s in {self.server.name}'s kernel")
             self.ws.settimeout(min(left, 30))
             try:
-                msg = json.loads(self.ws.recv())
+                raw = self.ws.recv()
             except websocket.WebSocketTimeoutException:
                 continue
+            if not raw:
+                raise HubError(f"{self.server.name}'s kernel connection closed while running code")
+            msg = json.loads(raw)
             if msg.get("parent_header", {}).get("msg_id") != msg_id:
                 continue
             kind, content = msg["header"]["msg_type"], msg["content"]

@@ -29,6 +29,7 @@ import base64
 import glob
 import os
 import pwd
+import shutil
 
 from nbgrader.exchange.default import (
     Exchange,
@@ -41,7 +42,22 @@ from nbgrader.exchange.default import (
     ExchangeSubmit,
 )
 from nbgrader.utils import get_username
-from traitlets import Bool
+from traitlets import Bool, Integer
+from traitlets.config import LoggingConfigurable
+
+from sidebyside.hub.safecopy import BadSubmission, Bounds, copy_tree, measure
+
+
+class SubmissionBounds(LoggingConfigurable):
+    """What one submission may hold: checked when a student submits (nbgrader submit, the
+    Assignments tab) and again when the instructor collects (a student can also write into their
+    inbound folder directly). Disk quotas per user bound the rest (hub/README.md)."""
+
+    max_submission_bytes = Integer(25 * 2**20, help="Largest submission, in bytes").tag(config=True)
+    max_submission_files = Integer(200, help="Most files and folders in a submission").tag(config=True)
+
+    def bounds(self) -> Bounds:
+        return Bounds(self.max_submission_bytes, self.max_submission_files)
 
 
 class PersonalRoot:
@@ -96,7 +112,7 @@ class PersonalFetchFeedback(PersonalRoot, ExchangeFetchFeedback):
     pass
 
 
-class PersonalSubmit(PersonalRoot, ExchangeSubmit):
+class PersonalSubmit(PersonalRoot, SubmissionBounds, ExchangeSubmit):
     """Submit into inbound/<me>/, and only ever as me."""
 
     def init_dest(self):
@@ -118,10 +134,22 @@ class PersonalSubmit(PersonalRoot, ExchangeSubmit):
             name += "+" + base64.urlsafe_b64encode(os.urandom(9)).decode("ascii")
         self.assignment_filename = name
 
+    def do_copy(self, src, dest, log=None):
+        try:
+            measure(src, self.bounds())
+        except BadSubmission as err:
+            self.fail(f"Not submitted: your {self.coursedir.assignment_id} folder has {err}. "
+                      "Remove what the assignment does not need (data, checkpoints) and submit again.")
+        super().do_copy(src, dest, log)
 
-class PersonalCollect(PersonalRoot, ExchangeCollect):
+
+class PersonalCollect(PersonalRoot, SubmissionBounds, ExchangeCollect):
     """Collect from every inbound/<student>/, keeping only submissions that really are that
-    student's: named after the folder they are in, and owned by that student."""
+    student's: named after the folder they are in, and owned by that student. A submission that
+    cannot be copied safely (a link, another's file, past the bounds) is skipped with its reason;
+    the rest of the class is collected."""
+
+    skipped: list[str]
 
     def init_src(self):
         super().init_src()  # course checks, gradebook due date; its flat glob finds nothing here
@@ -159,14 +187,35 @@ class PersonalCollect(PersonalRoot, ExchangeCollect):
         record["filename"] = os.path.join(folder, record["filename"])  # relative to inbound/
         return record
 
+    def copy_files(self):
+        self.skipped = []
+        super().copy_files()
+        if self.skipped:
+            self.log.warning("Not collected (%d): %s", len(self.skipped), "; ".join(self.skipped))
+
     def do_copy(self, src, dest, log=None):
-        """Never follow a student's symlink: it would copy whatever the instructor can read
-        (hidden tests, the gradebook) into the submission, and back to the student as feedback."""
-        for dirpath, dirnames, filenames in os.walk(src):
-            for name in dirnames + filenames:
-                if os.path.islink(os.path.join(dirpath, name)):
-                    self.fail(f"Refusing to collect {src}: it contains a symlink ({name}).")
-        super().do_copy(src, dest, log)
+        """Copy by descriptors, never following a student's link (sidebyside.hub.safecopy): a link
+        would copy whatever the instructor can read (hidden tests, the gradebook, another student's
+        work) into the submission, and back to the student as feedback."""
+        folder, name = os.path.split(src)
+        student = os.path.basename(folder)
+        try:
+            owner = _uid(student) if self.check_owner else None
+            copy_tree(folder, name, dest, self.bounds(), owner=owner,
+                      ignore=self.coursedir.ignore, max_file_bytes=1000 * self.coursedir.max_file_size,
+                      log=self.log)
+        except BadSubmission as err:
+            shutil.rmtree(dest, ignore_errors=True)
+            try:
+                os.rmdir(os.path.dirname(dest))  # submitted/<student>/, made for this copy
+            except OSError:
+                pass  # not empty: the student's other assignments
+            reason = f"{student}'s submission {name}: {err}"
+            self.log.warning("Skipping %s", reason)
+            self.skipped.append(reason)
+            return
+        if self.coursedir.groupshared:
+            super_chmod_groupshared(dest)
 
 
 class PersonalList(PersonalRoot, ExchangeList):
@@ -187,6 +236,22 @@ class PersonalList(PersonalRoot, ExchangeList):
             inbound = os.path.dirname(os.path.dirname(assignment))
             assignment = os.path.join(inbound, os.path.basename(assignment))
         return super().parse_assignment(assignment)
+
+
+def _uid(name: str) -> int:
+    try:
+        return pwd.getpwnam(name).pw_uid
+    except KeyError:
+        raise BadSubmission(f"no Unix user {name}") from None
+
+
+def super_chmod_groupshared(dest: str) -> None:
+    """nbgrader's groupshared mode: folders ug+rwx (setgid), files ug+rw, as its own copy does."""
+    for dirname, _, filenames in os.walk(dest):
+        os.chmod(dirname, os.stat(dirname).st_mode | 0o2770)
+        for f in filenames:
+            p = os.path.join(dirname, f)
+            os.chmod(p, os.stat(p).st_mode | 0o660)
 
 
 def _owner(path: str) -> str:

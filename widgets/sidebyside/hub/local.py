@@ -14,6 +14,7 @@ import secrets
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -21,8 +22,9 @@ from pathlib import Path
 
 import requests
 
+from sidebyside.hub import auth
 from sidebyside.hub.accounts import REPO, blocked_folders
-from sidebyside.hub.client import Hub, HubError, Server
+from sidebyside.hub.client import Hub, HubError, Person, Server
 
 BIN = Path(sys.executable).parent
 PROXY = REPO / "hub" / "node_modules" / ".bin" / "configurable-http-proxy"
@@ -44,7 +46,7 @@ class LocalHub:
         self.prefix = self.base.name
         self.instructor = f"{self.prefix}-t"
         self.students = [f"{self.prefix}-{i:02d}" for i in range(students)]
-        self.passwords = {n: secrets.token_urlsafe(12) for n in [self.instructor, *self.students]}
+        self.passwords: dict[str, str] = {}  # what each person logs in with now
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.exchange = self.base / "exchange"
@@ -62,8 +64,15 @@ class LocalHub:
             SIDEBYSIDE_HUB_PROXY_API_PORT=str(free_port()),
             SIDEBYSIDE_HUB_SERVICE_TOKEN=token,
             SIDEBYSIDE_HUB_CULL_TIMEOUT=str(cull_timeout),
-            SIDEBYSIDE_HUB_BIN=str(BIN),  # hub/grade.sh grades with this environment
+            # the students' installation: kept between runs (~90k hard links take a minute to
+            # make and remove on a busy machine; refreshed when the environment changes)
+            SIDEBYSIDE_HUB_INSTALL=os.environ.get("SIDEBYSIDE_HUB_TEST_INSTALL",
+                                                  "/var/tmp/sidebyside-hub-install"),
         )
+        # hub/grade.sh grades with the students' installation: its .pth names the package copy it
+        # holds, which the sandbox binds, so grading imports the package under test (also from a
+        # git worktree, where the shared .venv's .pth names another checkout's package)
+        self.env["SIDEBYSIDE_HUB_BIN"] = str(Path(self.env["SIDEBYSIDE_HUB_INSTALL"]) / "venv" / "bin")
         self.log = self.base / "hub.log"
         self.hub = Hub(self.url, token)
         self.proc: subprocess.Popen | None = None
@@ -72,6 +81,30 @@ class LocalHub:
         self._opened = [(p, os.stat(p).st_mode) for p in blocked_folders(Path(sys.executable))]
         for path, mode in self._opened:
             os.chmod(path, mode | 0o001)
+        self._repo_mode = os.stat(REPO).st_mode  # the hub closes the repository to other users
+        self.issue([self.instructor])
+
+    @property
+    def dbm_path(self) -> str:
+        return str(self.base / "state" / "passwords.dbm")
+
+    def issue(self, names: list[str]) -> dict[str, str]:
+        """`sidebyside hub passwords NAMES`: initial passwords, to be changed at first login."""
+        issued = auth.issue(self.dbm_path, names)
+        self.passwords.update(issued)
+        return issued
+
+    def activate(self, names: list[str]) -> None:
+        """Each person's first login: the issued password, then one of their own."""
+        for name in names:
+            person = Person(self.url, name, self.passwords[name])
+            if not person.log_in():
+                raise HubError(f"{name} could not log in with the issued password")
+            mine = secrets.token_urlsafe(12)
+            message = person.change_password(mine)
+            if auth.must_change(self.dbm_path, name):
+                raise HubError(f"{name}'s password was not changed: {message}")
+            self.passwords[name] = mine
 
     def start(self, timeout: float = 180) -> None:
         self.proc = subprocess.Popen(
@@ -107,6 +140,8 @@ class LocalHub:
 
     def remove(self) -> None:
         names = [*self.students, self.instructor]
+        if os.environ.get("SIDEBYSIDE_HUB_KEEP_LOG") and self.log.exists():  # for debugging
+            shutil.copy(self.log, os.environ["SIDEBYSIDE_HUB_KEEP_LOG"])
         try:
             for name in names:
                 try:
@@ -131,6 +166,7 @@ class LocalHub:
         finally:
             for path, mode in self._opened:
                 os.chmod(path, mode)
+            os.chmod(REPO, stat.S_IMODE(self._repo_mode))
 
     def __enter__(self) -> LocalHub:
         try:
