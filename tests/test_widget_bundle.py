@@ -428,6 +428,33 @@ def test_presenter_opens_larger(page):
     assert min(sizes.values()) >= 16, sizes
 
 
+SCENE_MARGINS = """() => { const c = document.querySelector('.gv-canvas').getBoundingClientRect();
+    const s = document.querySelector('.gv-scene').getBoundingClientRect();
+    return {left: s.left - c.left, right: c.right - s.right,
+            transform: document.querySelector('.gv-scene').getAttribute('transform')}; }"""
+
+
+def test_a_resized_canvas_fits_the_graph_again_until_the_user_moves_it(page):
+    # A narrower window (or a notebook panel shown after the view drew hidden): the graph that
+    # fitted is fitted again, centred in the new width, not left where the old width put it.
+    page.evaluate("([d]) => renderDoc(d)", [doc(4)])
+    before = page.evaluate(SCENE_MARGINS)
+    assert abs(before["left"] - before["right"]) < 2, before
+    page.evaluate("document.getElementById('root').style.width = '360px'")
+    settle(page)
+    after = page.evaluate(SCENE_MARGINS)
+    assert after["left"] >= 0 and after["right"] >= 0, after
+    assert abs(after["left"] - after["right"]) < 2, after
+    # Panned by hand: a resize leaves the view where the user put it.
+    page.hover(".gv-svg")
+    page.mouse.wheel(0, -200)
+    settle(page)
+    moved = page.evaluate(SCENE_MARGINS)["transform"]
+    page.evaluate("document.getElementById('root').style.width = '900px'")
+    settle(page)
+    assert page.evaluate(SCENE_MARGINS)["transform"] == moved
+
+
 def test_big_graph_draws_in_slices_and_hides_what_is_off_screen(page):
     # 5000 visible nodes: laid out in the worker, drawn over several frames.
     r = page.evaluate("([d]) => measure(() => renderDoc(d))", [doc(5000)])

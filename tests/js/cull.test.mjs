@@ -16,6 +16,7 @@ test("the scene rectangle is what the screen shows, widened by the margin", () =
 test("a box touching the rectangle is shown; only a change of state writes the style", () => {
   const r = { x0: 0, y0: 0, x1: 100, y1: 100 };
   assert.equal(outside(r, 100, 100, 120, 120), false);
+  assert.equal(outside(r, -20, -20, 0, 0), false); // touching either corner counts as inside
   assert.equal(outside(r, 101, 0, 120, 10), true);
   const el = fakeEl();
   assert.equal(showIn(r, el, 200, 0, 210, 10), false);

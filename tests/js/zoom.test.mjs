@@ -51,6 +51,12 @@ test("following a node pans just enough to bring it on screen", () => {
   assert.equal(after.k, 1);
   assert.equal(after.x, 0); // already inside across: no horizontal pan
   assert.deepEqual(z, { k: 1, x: 0, y: 0 }); // the input is not changed
+  // Above the screen and off to the side: panned down and across to it.
+  const up = { x: 2000, y: -300, w: 40, h: 20 };
+  const z2 = panTo(up, z, 600, 400);
+  assert.equal(onScreen(up, z2, 600, 400), true);
+  assert.equal(z2.y, 20 - (up.y - up.h / 2)); // 20 px below the top edge
+  assert.equal(z2.x, 300 - up.x); // centred across
 });
 
 test("fit() caps the zoom (presenter 2, else 1.25) and openView() fits a small graph", () => {
@@ -78,4 +84,22 @@ test("the wheel changes the zoom object in place (a restored view shares it)", (
   listeners.wheel({ preventDefault() {}, clientX: 10, clientY: 10, deltaY: -100 });
   assert.equal(v.zoom, zoom);
   assert.ok(zoom.k > 1 && v.userMoved);
+});
+
+test("a new canvas width fits a fitting graph again and keeps a big one's centre, unless moved", () => {
+  const v = fakeView({ bounds: { x0: 0, y0: 0, x1: 200, y1: 100 }, zoom: { k: 1, x: 0, y: 0 }, busy: 0 }, zoomMethods);
+  v.size = { W: 1000, H: 400 };
+  v.fit();
+  v.size = { W: 500, H: 400 };
+  v.refit(1000);
+  assert.deepEqual(toScreen(v.zoom, 0, 0)[0] + toScreen(v.zoom, 200, 0)[0], 500); // centred in 500 px
+  v.bounds = { x0: 0, y0: 0, x1: 5000, y1: 9000 }; // too big to fit readably
+  v.zoom = { k: 1, x: 100, y: -40 };
+  v.size = { W: 700, H: 400 };
+  v.refit(500);
+  assert.deepEqual(v.zoom, { k: 1, x: 200, y: -40 });
+  v.userMoved = true;
+  v.size = { W: 300, H: 400 };
+  v.refit(700);
+  assert.deepEqual(v.zoom, { k: 1, x: 200, y: -40 });
 });

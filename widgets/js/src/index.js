@@ -103,12 +103,15 @@ class GraphViewUI {
     this.legend = html("div", "gv-legend", root);
     this.applyLook();
     if (typeof ResizeObserver !== "undefined") {
-      // A drag on the canvas's resize handle: remember the height the user chose.
+      // A drag on the canvas's resize handle: remember the height the user chose. A new width
+      // (the window, the notebook's panel, or a view drawn while hidden): fit it again.
       this.resizer = new ResizeObserver((entries) => {
         const r = entries[entries.length - 1].contentRect;
+        const was = this.size;
         this.size = { W: r.width || 600, H: r.height || 400 };
         const h = this.canvas.clientHeight;
         if (this.autoHeight !== undefined && Math.abs(h - this.autoHeight) > 2) this.userHeight = h;
+        if (was && Math.abs(was.W - this.size.W) > 2) this.refit(was.W);
       });
       this.resizer.observe(this.canvas);
     }

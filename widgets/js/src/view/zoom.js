@@ -190,6 +190,21 @@ export const zoomMethods = {
     this.applyZoom();
   },
 
+  /**
+   * The canvas is now a different width (it was wasW): a graph that fits is fitted again, else
+   * what was centred stays centred. Not once the user has panned or zoomed, nor while a layout
+   * (which opens the view at the new size itself) is under way.
+   */
+  refit(wasW) {
+    if (!this.bounds || this.userMoved || this.busy) return;
+    if (this.fitZoom() >= this.readableZoom()) {
+      this.fit();
+      return;
+    }
+    this.zoom.x += (this.canvasSize().W - wasW) / 2;
+    this.applyZoom();
+  },
+
   /** Automatic height: after an expand, grow the canvas (never shrink it) up to its maximum. */
   growCanvas() {
     const b = this.bounds;
