@@ -369,6 +369,40 @@ def test_the_label_overlap_check_finds_overlapping_labels(page):
     assert page.evaluate("gvHeadOverlaps(document.querySelector('.gv-root'))") != []
 
 
+def fan_in(n=5):
+    """n inputs with long shapes feeding one op in a group: their labels meet above it, and at the
+    group's label (lab 02's `[]` over `[3]`, timm's "bn1 (BatchNormAct2d)32]")."""
+    nodes = [{"id": f"x{i}", "op": "input", "label": f"x{i}", "kind": "input"} for i in range(n)]
+    edges = [{"source": f"x{i}", "target": "cat", "shape": [1, 2048, 16, 16 + i]} for i in range(n)]
+    nodes += [{"id": "cat", "op": "cat", "label": "cat", "kind": "op", "group": "blk"},
+              {"id": "bn", "op": "bn", "label": "bn1", "kind": "op", "group": "blk"},
+              {"id": "out", "op": "output", "label": "out", "kind": "output"}]
+    edges += [{"source": "cat", "target": "bn", "shape": [1, 32]},
+              {"source": "bn", "target": "out", "shape": [1, 32]}]
+    return {"name": "fan-in", "nodes": nodes, "edges": edges, "subgraphs": {}, "counters": {},
+            "groups": [{"id": "blk", "label": "blk (BatchNormAct2d)", "parent": None}]}
+
+
+def test_edge_labels_overlap_no_label_and_no_group_label(page):
+    page.evaluate(GEOMETRY)
+    for n in (3, 5, 8):
+        page.evaluate("([d]) => renderDoc(d)", [fan_in(n)])
+        settle(page)
+        assert page.evaluate("gvEdgeLabelOverlaps(document.querySelector('.gv-root'))") == [], n
+        # Moved where there is room, left out only where there is none: most stay.
+        labels = page.locator(".gv-edge-label").count()
+        assert labels >= (n + 2) * 2 // 3, (n, labels)
+
+
+def test_the_edge_label_check_finds_overlapping_labels(page):
+    page.evaluate(GEOMETRY)
+    page.evaluate("([d]) => renderDoc(d)", [fan_in(3)])
+    settle(page)
+    page.evaluate("""() => { const [a, b] = document.querySelectorAll('.gv-edge-label');
+        b.setAttribute('x', a.getAttribute('x')); b.setAttribute('y', a.getAttribute('y')); }""")
+    assert page.evaluate("gvEdgeLabelOverlaps(document.querySelector('.gv-root'))") != []
+
+
 def test_header_counts_raw_and_shown(page):
     page.evaluate("([d]) => renderDoc(d)", [resnet_like(1, raw_node_count=40)])
     status = page.inner_text(".gv-status")

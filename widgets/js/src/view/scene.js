@@ -5,17 +5,23 @@
 import { fmtShape, groupType } from "../graph.js";
 import { LINE_H, nodeLabel, nodeSub, paramLines } from "../measure.js";
 import { HIDEABLE, MarkupBatch, esc, markup, nextFrame, svg, truncate } from "./dom.js";
+import { HEAD_CHAR_W, headRect, labelSpots, placeLabels } from "./labels.js";
 
 export const EDGE_LABEL_LIMIT = 150; // edges above which none carries a shape label
 export const SLICE_MS = 8; // drawing work per frame for big graphs, so the page keeps answering
-export const HEAD_CHAR_W = 6.4; // width of a group label's character (tests/layout checks use it)
 
-/** A shape label's text: "[2, 3] float32" (empty when the edge knows neither). */
+/** What an edge's label could say: "[2, 3] float32" (empty when the edge knows neither). */
 export function edgeInfo(e) {
   const parts = [];
   if (e.shape) parts.push(fmtShape(e.shape));
   if (e.dtype) parts.push(e.dtype);
   return parts.join(" ");
+}
+
+/** What an edge's label says: its shape, else its dtype; empty for none. */
+export function labelText(e) {
+  const info = edgeInfo(e);
+  return info && e.shape ? fmtShape(e.shape) : info;
 }
 
 /**
@@ -129,6 +135,7 @@ export const sceneMethods = {
   async draw(token) {
     this.updateHeader();
     this.placer = null;
+    this.labelAt = null;
     this.messageEl.textContent = "";
     this.messageEl.style.display = "none";
     const msg = this.model.get("message");
@@ -177,6 +184,7 @@ export const sceneMethods = {
     const tasks = [];
     for (const b of this.boxList || []) tasks.push(() => this.drawBox({ ...b }));
     const withLabels = this.vis.edges.size <= EDGE_LABEL_LIMIT;
+    this.labelAt = withLabels ? this.placeEdgeLabels() : null;
     for (const e of this.vis.edges.values()) tasks.push(() => this.drawEdge(e, this.layers.edges, withLabels));
     for (const v of this.vis.nodes.values()) tasks.push(() => this.drawNode(v, this.layers.nodes));
     let i = 0;
@@ -202,6 +210,7 @@ export const sceneMethods = {
     if (sel && this.nodeEls.has(sel)) this.nodeEls.get(sel).classList.add("gv-selected");
     this.drawLegend();
     this.cullRect = null;
+    this.labelAt = null; // live growth places its labels where the edge's middle is
     this.cull();
     return true;
   },
@@ -275,23 +284,47 @@ export const sceneMethods = {
     this.cullMoved(b.head, x, y, x + w, y + h);
   },
 
+  /**
+   * Where each edge's label goes in this draw (view/labels.js): clear of other labels, group
+   * labels and node boxes. key -> [x, y], or null for a label left out.
+   */
+  placeEdgeLabels() {
+    const obstacles = [];
+    for (const b of this.boxList || []) {
+      const g = this.state.groups.get(b.id);
+      if (g) obstacles.push(headRect(b, boxTexts(g).text));
+    }
+    for (const id of this.vis.nodes.keys()) {
+      const p = this.pos.get(id);
+      if (p) obstacles.push({ x0: p.x - p.w / 2, y0: p.y - p.h / 2, x1: p.x + p.w / 2, y1: p.y + p.h / 2 });
+    }
+    const labels = [];
+    for (const e of this.vis.edges.values()) {
+      const text = labelText(e.edge);
+      const geo = text && edgePath(e, this.pos, this.routes);
+      if (geo) labels.push({ key: e.key, text, spots: labelSpots(geo, this.routes.get(e.key)) });
+    }
+    return placeLabels(labels, obstacles);
+  },
+
   drawEdge(e, layer, withLabels) {
     const old = this.edgeEls.get(e.key);
-    // Unchanged by a re-layout (an expand moves only part of the scene): nothing to redo.
-    if (old && sameGeometry(old.geo, e, this.pos, this.routes)) return;
+    // Placed in this draw: [x, y], or null when there is no room; undefined outside a draw (live).
+    const placed = this.labelAt ? this.labelAt.get(e.key) : undefined;
+    // Unchanged by a re-layout (an expand moves only part of the scene): only its label may move.
+    if (old && sameGeometry(old.geo, e, this.pos, this.routes)) {
+      if (placed !== undefined) this.putLabel(old, e, layer, placed, withLabels);
+      return;
+    }
     const geo = edgePath(e, this.pos, this.routes);
     if (!geo) return;
-    const info = edgeInfo(e.edge);
+    const spot = placed !== undefined ? placed : [geo.lx + 4, geo.ly + 3];
     if (old) {
       old.geo = edgeGeometry(e, this.pos, this.routes);
       old.bbox = geo.bbox;
       old.path.setAttribute("d", geo.d);
       this.cullMoved(old.path, ...geo.bbox);
-      if (old.label) {
-        old.label.setAttribute("x", geo.lx + 4);
-        old.label.setAttribute("y", geo.ly + 3);
-        this.cullMoved(old.label, ...geo.bbox);
-      }
+      this.putLabel(old, e, layer, spot, withLabels);
       return;
     }
     const rec = { path: null, label: null, bbox: geo.bbox };
@@ -302,14 +335,35 @@ export const sceneMethods = {
       rec.path = el;
       el.gvHidden = !!hidden.style;
     });
-    if (withLabels && info) {
-      const text = e.edge.shape ? fmtShape(e.edge.shape) : info;
-      this.create(layer, markup("text", { class: "gv-edge-label", x: geo.lx + 4, y: geo.ly + 3, ...hidden }, esc(text)), (el) => {
-        rec.label = el;
-        el.gvHidden = !!hidden.style;
-      });
-    }
+    this.putLabel(rec, e, layer, spot, withLabels);
     this.edgeEls.set(e.key, rec);
+  },
+
+  /** Move an edge's label to `spot` ([x, y] where its text starts), create it, or drop it (null). */
+  putLabel(rec, e, layer, spot, withLabels) {
+    if (rec.label) {
+      if (!spot) {
+        rec.label.remove();
+        rec.label = null;
+        return;
+      }
+      if (rec.label.gvAt !== spot[0] + "," + spot[1]) {
+        rec.label.gvAt = spot[0] + "," + spot[1];
+        rec.label.setAttribute("x", spot[0]);
+        rec.label.setAttribute("y", spot[1]);
+      }
+      this.cullMoved(rec.label, ...rec.bbox);
+      return;
+    }
+    const text = withLabels && spot ? labelText(e.edge) : "";
+    if (!text) return;
+    const hidden = !!this.cullRect && this.offScreen(...rec.bbox); // as its path (drawEdge)
+    const attrs = { class: "gv-edge-label", x: spot[0], y: spot[1], ...(hidden ? { style: "display: none" } : {}) };
+    this.create(layer, markup("text", attrs, esc(text)), (el) => {
+      rec.label = el;
+      el.gvAt = spot[0] + "," + spot[1];
+      el.gvHidden = hidden;
+    });
   },
 
   drawNode(v, layer) {
