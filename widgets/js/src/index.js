@@ -10,6 +10,7 @@
 // a time; their methods are installed on GraphViewUI below and share its state (`this`):
 //   view/dom.js      SVG/HTML helpers, markup batches, waiting for a frame
 //   view/scene.js    drawing: group boxes, edges, nodes (markup), highlight
+//   view/labels.js   edge labels placed where they overlap nothing
 //   view/zoom.js     zoom and pan, fit, the opening view, following live growth, canvas size
 //   view/cull.js     hiding what is far off screen (big graphs)
 //   view/live.js     live catch-up: append batches placed and drawn over several frames
@@ -181,7 +182,7 @@ class GraphViewUI {
     this.openView();
   }
 
-  // ---- data: a document in, indexed, laid out ---------------------------------------------------------------------------------
+  // ---- data: a document in, indexed, laid out, drawn ----------------------------------------
   async load() {
     if (this.doc && this.model.get("graph") === this.doc && this.model.get("_epoch") === this.epoch) return;
     if (this.adoptSettled()) return;
