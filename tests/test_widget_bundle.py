@@ -454,6 +454,35 @@ def test_opens_readable_at_the_start_and_fit_zooms_out_as_far_as_needed(page):
     assert last
 
 
+def test_a_graph_bigger_than_the_screen_has_an_overview_that_takes_you_there(page):
+    page.evaluate("([d]) => renderDoc(d)", [doc(4)])
+    settle(page)
+    assert not page.is_visible(".gv-overview")  # all of it on screen: no map
+    page.evaluate("([d]) => renderDoc(d)", [doc(120)])  # opens at its top, readable
+    settle(page)
+    assert page.is_visible(".gv-overview")
+    geo = page.evaluate("""() => { const m = document.querySelector('.gv-overview').getBoundingClientRect();
+        const c = document.querySelector('.gv-canvas').getBoundingClientRect();
+        const v = document.querySelector('.gv-overview-view').getBoundingClientRect();
+        const n = document.querySelector('.gv-overview-nodes').getBBox();
+        return {inCanvas: m.left >= c.left && m.right <= c.right && m.top >= c.top && m.bottom <= c.bottom,
+                view: [v.top - m.top, v.height, m.height], nodes: [n.y, n.height]}; }""")
+    assert geo["inCanvas"], geo
+    top, height, map_h = geo["view"]
+    assert top < 10 and 0 < height < map_h / 2, geo  # the screen: a small part, at the top
+    assert geo["nodes"][1] > map_h / 2, geo  # the whole chain is on the map
+    # A click at the bottom of the map brings the end of the graph on screen.
+    box = page.locator(".gv-overview").bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] - 6)
+    settle(page)
+    on_screen = page.evaluate("""() => { const c = document.querySelector('.gv-canvas').getBoundingClientRect();
+        const n = document.querySelector(".gv-node[data-id='n119']").getBoundingClientRect();
+        return n.width > 0 && n.top >= c.top && n.bottom <= c.bottom; }""")
+    assert on_screen
+    page.click(".gv-fit")  # everything on screen again: the map goes
+    assert not page.is_visible(".gv-overview")
+
+
 def test_presenter_opens_larger(page):
     page.evaluate(GEOMETRY)
     page.evaluate("([d]) => renderDoc(d, {presenter: true, width: 1240})", [resnet_like(2)])

@@ -14,5 +14,6 @@ export function fakeView(fields, ...methods) {
   v.canvas = { clientWidth: 600, clientHeight: 400, style: {} };
   v.model = { traits: {}, get(k) { return this.traits[k]; } };
   v.scheduleCull = () => {};
+  if (!v.placeOverview) v.placeOverview = () => {}; // the map (view/overview.js), when not tested
   return Object.assign(v, fields);
 }

@@ -14,6 +14,7 @@
 //   view/zoom.js     zoom and pan, fit, the opening view, following live growth, canvas size
 //   view/cull.js     hiding what is far off screen (big graphs)
 //   view/live.js     live catch-up: append batches placed and drawn over several frames
+//   view/overview.js the map of a graph bigger than the screen
 //   view/groups.js   collapsing and expanding groups, unfolding families, opening subgraphs
 //   view/legend.js   colours and the legend
 //   view/details.js  the details panel of a clicked node
@@ -30,6 +31,7 @@ import { groupsMethods } from "./view/groups.js";
 import { headerMethods } from "./view/header.js";
 import { KIND_COLORS, legendMethods } from "./view/legend.js";
 import { liveMethods } from "./view/live.js";
+import { overviewMethods } from "./view/overview.js";
 import { sceneMethods } from "./view/scene.js";
 import { stripMethods } from "./view/strip.js";
 import { zoomMethods } from "./view/zoom.js";
@@ -99,6 +101,7 @@ class GraphViewUI {
     svg("path", { d: "M 0 0 L 10 5 L 0 10 z", class: "gv-arrow" }, marker);
     this.scene = svg("g", { class: "gv-scene" }, this.svg);
     this.messageEl = html("div", "gv-message", this.canvas);
+    this.buildOverview();
     this.details = html("div", "gv-details", body);
     this.details.style.display = "none";
     this.legend = html("div", "gv-legend", root);
@@ -410,7 +413,7 @@ export function compose(cls, ...parts) {
   return cls;
 }
 
-compose(GraphViewUI, headerMethods, zoomMethods, cullMethods, sceneMethods, legendMethods, liveMethods, groupsMethods, detailsMethods, stripMethods);
+compose(GraphViewUI, headerMethods, zoomMethods, cullMethods, sceneMethods, legendMethods, liveMethods, overviewMethods, groupsMethods, detailsMethods, stripMethods);
 
 function render({ model, el }) {
   const ui = new GraphViewUI(model, el);

@@ -119,6 +119,7 @@ export const liveMethods = {
     // Follow the growth until the user pans or zooms by hand.
     if (wasEmpty) this.openView();
     else if (!this.userMoved && last) this.follow(this.pos.get(last));
+    this.drawOverview(true);
     if (this.seenNodes < state.order.length || this.pendingEdges.length) {
       this.catchingUp = true;
       this.showBusy();

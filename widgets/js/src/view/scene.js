@@ -147,6 +147,7 @@ export const sceneMethods = {
         `Too large to draw: ${this.vis.nodes.size} visible nodes (limit ${this.maxNodes()}). ` +
           "Collapse groups or use the simplified view.";
       this.drawLegend();
+      this.drawOverview(false);
       return true;
     }
     if (this.resetScene || !this.layers) this.clearScene();
@@ -212,6 +213,7 @@ export const sceneMethods = {
     this.cullRect = null;
     this.labelAt = null; // live growth places its labels where the edge's middle is
     this.cull();
+    this.drawOverview(false);
     return true;
   },
 

@@ -144,6 +144,7 @@ export const zoomMethods = {
     this.sceneTransform = t;
     this.root.dataset.zoom = this.zoom.k.toFixed(4);
     this.scheduleCull();
+    this.placeOverview();
   },
 
   readableZoom() {
