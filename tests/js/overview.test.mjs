@@ -42,3 +42,18 @@ test("the map shows only while part of the graph is off screen", () => {
   view.drawOverview(false);
   assert.equal(view.map, null);
 });
+
+test("live growth redraws the map later, once, not in the batch's handler", async () => {
+  const view = fakeView({ zoom: { k: 1, x: 0, y: 0 }, bounds: tall, pos: new Map([["a", { x: 50, y: 20, w: 40, h: 20 }]]) }, zoomMethods, overviewMethods);
+  view.size = { W: 600, H: 400 };
+  Object.assign(view, { overview: fakeEl(), overviewNodes: fakeEl(), overviewView: fakeEl() });
+  view.drawOverview(true);
+  view.drawOverview(true);
+  assert.equal(view.overviewNodes.attrs.d, undefined);
+  const timer = view.overviewSoon;
+  assert.ok(timer);
+  clearTimeout(timer);
+  view.overviewSoon = null;
+  view.drawOverview(false);
+  assert.ok(view.overviewNodes.attrs.d.startsWith("M"));
+});

@@ -176,6 +176,7 @@ class GraphViewUI {
     for (const [ev, fn] of this.handlers) this.model.off(ev, fn);
     if (this.resizer) this.resizer.disconnect();
     clearTimeout(this.relayoutSoon);
+    clearTimeout(this.overviewSoon);
     this.layoutSeq += 1; // drop layouts still in flight
   }
 

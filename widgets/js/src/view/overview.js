@@ -68,12 +68,21 @@ export const overviewMethods = {
     });
   },
 
-  /** Redraw the map's node boxes (after a draw; during live growth at most every LIVE_REDRAW_MS). */
+  /**
+   * Redraw the map's node boxes after a draw. Live growth redraws it in a task of its own, at most
+   * every LIVE_REDRAW_MS, not in the batch's handler (a map of 2000 nodes costs a few ms).
+   */
   drawOverview(live) {
     if (!this.overview) return;
-    const now = performance.now();
-    if (live && now - (this.overviewAt || 0) < LIVE_REDRAW_MS) return this.placeOverview();
-    this.overviewAt = now;
+    if (live) {
+      if (!this.overviewSoon) {
+        this.overviewSoon = setTimeout(() => {
+          this.overviewSoon = null;
+          this.drawOverview(false);
+        }, LIVE_REDRAW_MS);
+      }
+      return this.placeOverview();
+    }
     if (!this.bounds || !this.pos || !this.pos.size || this.tooLarge) {
       this.map = null;
       this.overview.style.display = "none";
