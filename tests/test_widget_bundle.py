@@ -369,6 +369,40 @@ def test_the_label_overlap_check_finds_overlapping_labels(page):
     assert page.evaluate("gvHeadOverlaps(document.querySelector('.gv-root'))") != []
 
 
+def fan_in(n=5):
+    """n inputs with long shapes feeding one op in a group: their labels meet above it, and at the
+    group's label (lab 02's `[]` over `[3]`, timm's "bn1 (BatchNormAct2d)32]")."""
+    nodes = [{"id": f"x{i}", "op": "input", "label": f"x{i}", "kind": "input"} for i in range(n)]
+    edges = [{"source": f"x{i}", "target": "cat", "shape": [1, 2048, 16, 16 + i]} for i in range(n)]
+    nodes += [{"id": "cat", "op": "cat", "label": "cat", "kind": "op", "group": "blk"},
+              {"id": "bn", "op": "bn", "label": "bn1", "kind": "op", "group": "blk"},
+              {"id": "out", "op": "output", "label": "out", "kind": "output"}]
+    edges += [{"source": "cat", "target": "bn", "shape": [1, 32]},
+              {"source": "bn", "target": "out", "shape": [1, 32]}]
+    return {"name": "fan-in", "nodes": nodes, "edges": edges, "subgraphs": {}, "counters": {},
+            "groups": [{"id": "blk", "label": "blk (BatchNormAct2d)", "parent": None}]}
+
+
+def test_edge_labels_overlap_no_label_and_no_group_label(page):
+    page.evaluate(GEOMETRY)
+    for n in (3, 5, 8):
+        page.evaluate("([d]) => renderDoc(d)", [fan_in(n)])
+        settle(page)
+        assert page.evaluate("gvEdgeLabelOverlaps(document.querySelector('.gv-root'))") == [], n
+        # Moved where there is room, left out only where there is none: most stay.
+        labels = page.locator(".gv-edge-label").count()
+        assert labels >= (n + 2) * 2 // 3, (n, labels)
+
+
+def test_the_edge_label_check_finds_overlapping_labels(page):
+    page.evaluate(GEOMETRY)
+    page.evaluate("([d]) => renderDoc(d)", [fan_in(3)])
+    settle(page)
+    page.evaluate("""() => { const [a, b] = document.querySelectorAll('.gv-edge-label');
+        b.setAttribute('x', a.getAttribute('x')); b.setAttribute('y', a.getAttribute('y')); }""")
+    assert page.evaluate("gvEdgeLabelOverlaps(document.querySelector('.gv-root'))") != []
+
+
 def test_header_counts_raw_and_shown(page):
     page.evaluate("([d]) => renderDoc(d)", [resnet_like(1, raw_node_count=40)])
     status = page.inner_text(".gv-status")
@@ -420,12 +454,68 @@ def test_opens_readable_at_the_start_and_fit_zooms_out_as_far_as_needed(page):
     assert last
 
 
+def test_a_graph_bigger_than_the_screen_has_an_overview_that_takes_you_there(page):
+    page.evaluate("([d]) => renderDoc(d)", [doc(4)])
+    settle(page)
+    assert not page.is_visible(".gv-overview")  # all of it on screen: no map
+    page.evaluate("([d]) => renderDoc(d)", [doc(120)])  # opens at its top, readable
+    settle(page)
+    assert page.is_visible(".gv-overview")
+    geo = page.evaluate("""() => { const m = document.querySelector('.gv-overview').getBoundingClientRect();
+        const c = document.querySelector('.gv-canvas').getBoundingClientRect();
+        const v = document.querySelector('.gv-overview-view').getBoundingClientRect();
+        const n = document.querySelector('.gv-overview-nodes').getBBox();
+        return {inCanvas: m.left >= c.left && m.right <= c.right && m.top >= c.top && m.bottom <= c.bottom,
+                view: [v.top - m.top, v.height, m.height], nodes: [n.y, n.height]}; }""")
+    assert geo["inCanvas"], geo
+    top, height, map_h = geo["view"]
+    assert top < 10 and 0 < height < map_h / 2, geo  # the screen: a small part, at the top
+    assert geo["nodes"][1] > map_h / 2, geo  # the whole chain is on the map
+    # A click at the bottom of the map brings the end of the graph on screen.
+    box = page.locator(".gv-overview").bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] - 6)
+    settle(page)
+    on_screen = page.evaluate("""() => { const c = document.querySelector('.gv-canvas').getBoundingClientRect();
+        const n = document.querySelector(".gv-node[data-id='n119']").getBoundingClientRect();
+        return n.width > 0 && n.top >= c.top && n.bottom <= c.bottom; }""")
+    assert on_screen
+    page.click(".gv-fit")  # everything on screen again: the map goes
+    assert not page.is_visible(".gv-overview")
+
+
 def test_presenter_opens_larger(page):
     page.evaluate(GEOMETRY)
     page.evaluate("([d]) => renderDoc(d, {presenter: true, width: 1240})", [resnet_like(2)])
     assert page.locator(".gv-root.gv-presenter.gv-full-width").count() == 1
     sizes = page.evaluate("gvTextSizes(document.querySelector('.gv-root'))")
     assert min(sizes.values()) >= 16, sizes
+
+
+SCENE_MARGINS = """() => { const c = document.querySelector('.gv-canvas').getBoundingClientRect();
+    const s = document.querySelector('.gv-scene').getBoundingClientRect();
+    return {left: s.left - c.left, right: c.right - s.right,
+            transform: document.querySelector('.gv-scene').getAttribute('transform')}; }"""
+
+
+def test_a_resized_canvas_fits_the_graph_again_until_the_user_moves_it(page):
+    # A narrower window (or a notebook panel shown after the view drew hidden): the graph that
+    # fitted is fitted again, centred in the new width, not left where the old width put it.
+    page.evaluate("([d]) => renderDoc(d)", [doc(4)])
+    before = page.evaluate(SCENE_MARGINS)
+    assert abs(before["left"] - before["right"]) < 2, before
+    page.evaluate("document.getElementById('root').style.width = '360px'")
+    settle(page)
+    after = page.evaluate(SCENE_MARGINS)
+    assert after["left"] >= 0 and after["right"] >= 0, after
+    assert abs(after["left"] - after["right"]) < 2, after
+    # Panned by hand: a resize leaves the view where the user put it.
+    page.hover(".gv-svg")
+    page.mouse.wheel(0, -200)
+    settle(page)
+    moved = page.evaluate(SCENE_MARGINS)["transform"]
+    page.evaluate("document.getElementById('root').style.width = '900px'")
+    settle(page)
+    assert page.evaluate(SCENE_MARGINS)["transform"] == moved
 
 
 def test_big_graph_draws_in_slices_and_hides_what_is_off_screen(page):

@@ -97,6 +97,24 @@
     return out;
   };
 
+  /**
+   * Edge labels drawn over another edge label or over a group label (there should be none):
+   * ["label text / other text", ...] from their on-screen boxes.
+   */
+  window.gvEdgeLabelOverlaps = (root) => {
+    const boxes = (sel) => [...root.querySelectorAll(sel)]
+      .map((t) => [t.textContent, t.getBoundingClientRect()])
+      .filter(([, b]) => b.width && b.height);
+    const labels = boxes(".gv-edge-label");
+    const heads = boxes(".gv-group-head");
+    const meet = (p, q) => p.left < q.right - 1 && q.left < p.right - 1 && p.top < q.bottom - 1 && q.top < p.bottom - 1;
+    const out = [];
+    labels.forEach(([a, p], i) => {
+      for (const [b, q] of [...labels.slice(i + 1), ...heads]) if (meet(p, q)) out.push(a + " / " + b);
+    });
+    return out;
+  };
+
   /** On-screen font size (px) of every text in the view that is inside the visible canvas. */
   window.gvTextSizes = (root) => {
     const canvas = root.querySelector(".gv-canvas").getBoundingClientRect();
