@@ -59,8 +59,10 @@ def live_docs(tmp_path_factory):
 
 
 def check(path: Path, script: Path = CHECK) -> list[dict]:
+    # A hang detector, not a speed check: the MobileNetV2 replay takes about 2 minutes of CPU on a
+    # quiet 2-core machine and passed 600 s with other work beside it.
     run = subprocess.run([NODE, str(script), str(path)], capture_output=True, text=True,
-                         timeout=600, cwd=ROOT)
+                         timeout=1800, cwd=ROOT)
     assert run.returncode in (0, 1), run.stderr
     return [json.loads(line) for line in run.stdout.splitlines() if line.strip()]
 
@@ -90,22 +92,16 @@ def test_real_model_layout_is_routed_and_overlap_free(docs, name):
     assert not bad, json.dumps(bad, indent=1)
 
 
-def test_live_check_by_difference_sees_what_the_whole_check_sees(live_docs):
-    """With the router switched off, new edges are drawn as curves through boxes: the check must
-    report them, and its by-difference mode must list exactly what checking the whole picture after
-    every batch lists (benchmarks/live_check_equivalence.mjs does the same on MobileNetV2)."""
-    path = live_docs / "resnet18-record-torch.json"
-
-    def per_batch(*flags):
-        run = subprocess.run([NODE, str(LIVE_CHECK), "--no-router", "--per-batch", *flags, str(path)],
-                             capture_output=True, text=True, timeout=600, cwd=ROOT)
-        assert run.returncode == 1, run.stderr  # crossings found: the check fails
-        return json.loads(run.stdout)
-
-    whole, by_difference = per_batch("--full"), per_batch()
-    assert whole["edgeBatches"] > 0 and whole["problems"] > 0, whole
-    assert by_difference["perBatch"] == whole["perBatch"]
-    assert by_difference["edgeBatches"] == whole["edgeBatches"]
+def test_the_live_check_fails_on_edges_drawn_through_boxes(live_docs):
+    """With the router switched off, new edges are drawn as curves, as before liveroute.js: they
+    cross nodes and boxes, and the check must say so."""
+    run = subprocess.run([NODE, str(LIVE_CHECK), "--no-router",
+                          str(live_docs / "resnet18-record-torch.json")],
+                         capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert run.returncode == 1, run.stderr
+    result = json.loads(run.stdout)
+    assert result["edgeBatches"] > 0 and result["problems"] > 0, result
+    assert any(" crosses " in b for b in result["bad"]), result
 
 
 @pytest.mark.parametrize("name", ("resnet18-record-torch", "mobilenetv2-record-tf"))

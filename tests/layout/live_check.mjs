@@ -1,10 +1,9 @@
 // Live growth the way the view does it (index.js catchUp: extendVisible, then placement.js
 // placeBatch, boxes grown around the new nodes, then liveroute.js routing the edges), on
 // recordings written by tests/layout/live_docs.py:
-//     node tests/layout/live_check.mjs [--full] [--no-router] [--per-batch] REC.json [REC.json ...]
-// Edge crossings are checked by difference (EdgeWatch, below) unless --full asks for the whole
-// picture after every batch; --no-router draws new edges as curves (a broken view, to show the
-// check fails); --per-batch adds the edge crossings listed after each batch to the output.
+//     node tests/layout/live_check.mjs [--no-router] REC.json [REC.json ...]
+// --no-router draws new edges as curves, as the view did before liveroute.js: a broken view, to show
+// that the check fails on it.
 // After every batch it checks that no two group boxes that share a parent overlap, no two group
 // labels overlap, no node overlaps another node or a box it is not in, every box holds its
 // nodes, and no edge, as the view draws it (its route, else a curve), passes through a node or a
@@ -132,134 +131,8 @@ function edgeProblems(vis, pos, homes, boxes, parents, routes) {
   return [...new Set(bad)];
 }
 
-/**
- * The same edge check, by difference: after a batch only edges drawn differently (new, re-routed, or
- * a curve whose end moved) and nodes or boxes that are new or moved can make or clear a crossing, so
- * only pairs with at least one changed side are tested, and a crossing found earlier stays counted
- * until one of its sides changes. After every batch `problems` equals what edgeProblems would list
- * for the whole picture (`--full` runs that instead; benchmarks/live_check_equivalence.mjs compares
- * the two on the same recordings, with and without a broken router). Checking every edge after every
- * one of MobileNetV2's 560 batches was 3/4 of this script's time, and the test's timeout under load.
- */
-class EdgeWatch {
-  constructor() {
-    this.obstacles = new Map(); // "node:id" | "group:id" -> { sig, r, cells }
-    this.obstacleCells = new Map(); // grid cell -> Set of obstacle keys
-    this.edges = new Map(); // edge key -> { e, sig, pts, own, cells }
-    this.edgeCells = new Map(); // grid cell -> Set of edge keys
-    this.found = new Map(); // edge key -> Map(obstacle key -> problem text)
-  }
-
-  static cellsOf(x0, y0, x1, y1) {
-    const out = [];
-    for (let i = Math.floor(Math.min(x0, x1) / 200); i <= Math.floor(Math.max(x0, x1) / 200); i++)
-      for (let j = Math.floor(Math.min(y0, y1) / 200); j <= Math.floor(Math.max(y0, y1) / 200); j++) out.push(i + ":" + j);
-    return out;
-  }
-
-  static put(index, cells, key) {
-    for (const c of cells) (index.get(c) || index.set(c, new Set()).get(c)).add(key);
-  }
-
-  static drop(index, cells, key) {
-    for (const c of cells) index.get(c)?.delete(key);
-  }
-
-  forget(edgeKey) {
-    this.found.delete(edgeKey);
-  }
-
-  /** Changed obstacles and edges since the last call; crossings of every pair with a changed side. */
-  update(vis, pos, homes, boxes, parents, routes) {
-    const chain = (box, out) => {
-      for (let b = box, n = 0; b && n < 1000; b = parents.get(b) || "", n++) out.add(b);
-      return out;
-    };
-    const changedObstacles = new Set();
-    const seen = new Set();
-    const see = (key, kind, id, x, y, w, h) => {
-      seen.add(key);
-      const sig = `${x},${y},${w},${h}`;
-      const old = this.obstacles.get(key);
-      if (old && old.sig === sig) return;
-      if (old) EdgeWatch.drop(this.obstacleCells, old.cells, key);
-      const r = { id, kind, x, y, w, h };
-      const cells = EdgeWatch.cellsOf(x, y, x + w, y + h);
-      EdgeWatch.put(this.obstacleCells, cells, key);
-      this.obstacles.set(key, { sig, r, cells });
-      changedObstacles.add(key);
-    };
-    for (const [id, p] of pos) see("node:" + id, "node", id, p.x - p.w / 2, p.y - p.h / 2, p.w, p.h);
-    for (const [id, b] of boxes) see("group:" + id, "group", id, b.x, b.y, b.w, b.h);
-    for (const [key, o] of this.obstacles) {
-      if (seen.has(key)) continue;
-      EdgeWatch.drop(this.obstacleCells, o.cells, key);
-      this.obstacles.delete(key);
-      changedObstacles.add(key);
-    }
-    // Crossings whose obstacle changed are tested again below.
-    for (const hits of this.found.values()) for (const o of hits.keys()) if (changedObstacles.has(o)) hits.delete(o);
-
-    const changedEdges = new Set();
-    const live = new Set();
-    for (const e of vis.edges.values()) {
-      if (!pos.has(e.source) || !pos.has(e.target)) continue;
-      live.add(e.key);
-      const routed = routes.get(e.key);
-      const a = pos.get(e.source);
-      const b = pos.get(e.target);
-      const ends = routed && routed.length >= 4 ? "" : `${a.x},${a.y},${a.h},${b.x},${b.y},${b.h}`;
-      const sig = `${e.source}>${e.target}|${homes.get(e.source) || ""}|${homes.get(e.target) || ""}|${ends}`;
-      const old = this.edges.get(e.key);
-      if (old && old.sig === sig && old.routed === routed) continue;
-      if (old) EdgeWatch.drop(this.edgeCells, old.cells, e.key);
-      const pts = drawnPoints(e, pos, routes);
-      const cells = new Set();
-      for (let k = 0; k + 3 < pts.length; k += 2) for (const c of EdgeWatch.cellsOf(pts[k], pts[k + 1], pts[k + 2], pts[k + 3])) cells.add(c);
-      const own = chain(homes.get(e.target) || "", chain(homes.get(e.source) || "", new Set()));
-      EdgeWatch.put(this.edgeCells, cells, e.key);
-      this.edges.set(e.key, { e, sig, routed, pts, own, cells });
-      this.found.delete(e.key);
-      changedEdges.add(e.key);
-    }
-    for (const [key, d] of this.edges) {
-      if (live.has(key)) continue;
-      EdgeWatch.drop(this.edgeCells, d.cells, key);
-      this.edges.delete(key);
-      this.found.delete(key);
-    }
-    // Every pair with a changed side: changed edges against every obstacle near them, and every edge
-    // near a changed obstacle against it.
-    const pairs = new Map(); // edge key -> Set of obstacle keys
-    const pair = (ek, ok) => (pairs.get(ek) || pairs.set(ek, new Set()).get(ek)).add(ok);
-    for (const ek of changedEdges) for (const c of this.edges.get(ek).cells) for (const ok of this.obstacleCells.get(c) || []) pair(ek, ok);
-    for (const ok of changedObstacles) {
-      const o = this.obstacles.get(ok);
-      if (!o) continue;
-      for (const c of o.cells) for (const ek of this.edgeCells.get(c) || []) pair(ek, ok);
-    }
-    for (const [ek, oks] of pairs) {
-      const { e, pts, own } = this.edges.get(ek);
-      for (const ok of oks) {
-        const { r } = this.obstacles.get(ok);
-        if (r.kind === "node" ? r.id === e.source || r.id === e.target : own.has(r.id)) continue;
-        for (let k = 0; k + 3 < pts.length; k += 2) {
-          if (crosses(pts[k], pts[k + 1], pts[k + 2], pts[k + 3], r)) {
-            (this.found.get(ek) || this.found.set(ek, new Map()).get(ek)).set(ok, `edge ${e.source} -> ${e.target} crosses ${r.kind} ${r.id}`);
-            break;
-          }
-        }
-      }
-    }
-    const all = [];
-    for (const hits of this.found.values()) all.push(...hits.values());
-    return [...new Set(all)];
-  }
-}
-
-function replay({ name, doc, collapsed, batches }, { full = false, noRouter = false, perBatch = null } = {}) {
-  const watch = new EdgeWatch();
-  const edges = full ? edgeProblems : (...args) => watch.update(...args);
+function replay({ name, doc, collapsed, batches }, { noRouter = false } = {}) {
+  const edges = edgeProblems;
   const state = indexDoc(doc);
   const shut = new Set(collapsed || []);
   let view = relayout(state, shut);
@@ -300,7 +173,6 @@ function replay({ name, doc, collapsed, batches }, { full = false, noRouter = fa
       now = problems(state, view.pos, view.homes, placer.boxes, placer.parents);
       now.push(...edges(view.vis, view.pos, view.homes, placer.boxes, placer.parents, view.routes));
     }
-    if (perBatch) perBatch.push(now.filter((b) => b.startsWith("edge ")).sort());
     for (const b of now) bad.push(`after batch ${k}: ${b}`);
     if (now.some((b) => b.startsWith("edge "))) edgeBatches += 1;
   });
@@ -308,18 +180,12 @@ function replay({ name, doc, collapsed, batches }, { full = false, noRouter = fa
   return { rec: name, batches: batches.length, nodes, relayouts, placeMs: Math.round(placeMs), edgeBatches, problems: bad.length, bad: bad.slice(0, 20) };
 }
 
-export { replay };
-
-// node live_check.mjs [--full] [--no-router] [--per-batch] REC.json ...
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop())) {
-  const args = process.argv.slice(2);
-  const opts = { full: args.includes("--full"), noRouter: args.includes("--no-router") };
-  let failed = 0;
-  for (const f of args.filter((a) => !a.startsWith("--"))) {
-    const perBatch = args.includes("--per-batch") ? [] : null;
-    const r = replay(JSON.parse(readFileSync(f, "utf8")), { ...opts, perBatch });
-    if (r.problems) failed += 1;
-    console.log(JSON.stringify(perBatch ? { ...r, perBatch } : r));
-  }
-  process.exit(failed ? 1 : 0);
+// node live_check.mjs [--no-router] REC.json ...
+const args = process.argv.slice(2);
+let failed = 0;
+for (const f of args.filter((a) => !a.startsWith("--"))) {
+  const r = replay(JSON.parse(readFileSync(f, "utf8")), { noRouter: args.includes("--no-router") });
+  if (r.problems) failed += 1;
+  console.log(JSON.stringify(r));
 }
+process.exit(failed ? 1 : 0);
