@@ -25,6 +25,7 @@ import pytest
 
 from sidebyside.grading import cli
 from sidebyside.grading.sandbox import check_available
+from test_grading_battery import _number  # the same "is this cell a plain number" rule
 
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "ps08_saving"
@@ -196,11 +197,3 @@ def test_canvas_and_moodle_exports_read_back_by_their_rules(regraded):
     assert shortcut["Last name"] == "'@SUM(A1)" and shortcut["Email address"] == "'+1@example.org"
     cells = [c for r in table for c in r.values()]
     assert not [c for c in cells if c[:1] in ("=", "+", "-", "@") and not _number(c)]
-
-
-def _number(text: str) -> bool:
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
