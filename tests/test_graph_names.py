@@ -19,6 +19,9 @@ def keras_models():
     tf = pytest.importorskip("tensorflow")
     import keras
 
+    # Keras numbers layer names per session: a model another test built first in this process
+    # would make these "dense_7". A fresh session gives the names a notebook's first model gets.
+    keras.backend.clear_session()
     keras.utils.set_random_seed(0)
     dense = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"),
                               keras.layers.Dense(2)])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
@@ -42,28 +43,37 @@ def home(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def lab(home):
-    port = free_port()
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(home / "config"),
            "JUPYTER_RUNTIME_DIR": str(home / "runtime"), "JUPYTERLAB_WORKSPACES_DIR": str(home / "ws"),
            "JUPYTER_DATA_DIR": str(home / "data")}  # `make lab` trusts the course: not in the user's db
+    # A port found free can be taken before the server binds it (kernels started beside this test
+    # bind random ports): the server must then stop, not move to the next port as it does by
+    # default while this test talks to whatever holds the first one. Three ports are tried.
     args = (f"--no-browser --ip=127.0.0.1 --ServerApp.token={TOKEN} "
-            "--ServerApp.open_browser=False")
-    proc = subprocess.Popen(["make", "-s", "lab", f"PORT={port}", f"LAB_ARGS={args}"], cwd=ROOT,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
+            "--ServerApp.open_browser=False --ServerApp.port_retries=0")
+    for _attempt in range(3):
+        port = free_port()
+        proc = subprocess.Popen(["make", "-s", "lab", f"PORT={port}", f"LAB_ARGS={args}"], cwd=ROOT,
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 300  # a hang detector: a start takes 5-30 s
+        while proc.poll() is None and time.monotonic() < deadline:
             try:
                 if get(f"{base}/api/status").status == 200:
                     break
-            except (urllib.error.URLError, ConnectionError, OSError):
+            except (urllib.error.URLError, ConnectionError, OSError, http.client.HTTPException):
                 pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                out = proc.stdout.read().decode() if proc.poll() is not None else ""
-                pytest.fail(f"JupyterLab did not start on port {port}:\n{out[-3000:]}")
             time.sleep(0.5)
+        if proc.poll() is None and time.monotonic() < deadline:
+            break
+        out = proc.stdout.read().decode() if proc.poll() is not None else ""
+        stop(proc)
+        if "is already in use" not in out:
+            pytest.fail(f"JupyterLab did not start on port {port}:\n{out[-3000:]}")
+    else:
+        pytest.fail("JupyterLab found no free port in three tries")
+    try:
         yield base
     finally:
         stop(proc)
