@@ -132,7 +132,6 @@ function edgeProblems(vis, pos, homes, boxes, parents, routes) {
 }
 
 function replay({ name, doc, collapsed, batches }, { noRouter = false } = {}) {
-  const edges = edgeProblems;
   const state = indexDoc(doc);
   const shut = new Set(collapsed || []);
   let view = relayout(state, shut);
@@ -155,7 +154,7 @@ function replay({ name, doc, collapsed, batches }, { noRouter = false } = {}) {
       router = new LiveRouter(placer, view.pos, view.homes, view.routes, view.vis.edges.values());
     }
     const placed = placeBatch(placer, state, shut, view.vis, fresh, view.pos, view.homes);
-    // --no-router: a broken view for the equivalence run, whose new edges are drawn as curves.
+    // --no-router: a broken view, whose new edges are drawn as curves (the check must fail on it).
     if (placed && !noRouter && !router.update(fresh.edges, (key) => view.vis.edges.get(key))) placer.crowded = true;
     placeMs += performance.now() - t0;
     let now;
@@ -168,10 +167,10 @@ function replay({ name, doc, collapsed, batches }, { noRouter = false } = {}) {
       placer = null;
       const boxes = new Map(view.boxes.map((b) => [b.id, b]));
       now = problems(state, view.pos, view.homes, boxes, view.parents);
-      now.push(...edges(view.vis, view.pos, view.homes, boxes, view.parents, view.routes));
+      now.push(...edgeProblems(view.vis, view.pos, view.homes, boxes, view.parents, view.routes));
     } else {
       now = problems(state, view.pos, view.homes, placer.boxes, placer.parents);
-      now.push(...edges(view.vis, view.pos, view.homes, placer.boxes, placer.parents, view.routes));
+      now.push(...edgeProblems(view.vis, view.pos, view.homes, placer.boxes, placer.parents, view.routes));
     }
     for (const b of now) bad.push(`after batch ${k}: ${b}`);
     if (now.some((b) => b.startsWith("edge "))) edgeBatches += 1;
