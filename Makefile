@@ -11,7 +11,9 @@ LAB_ARGS ?=
 # JupyterLab refuses to run as root (containers, CI) unless told it is deliberate.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 NB ?= course labs graded/source
-JOBS ?= 2
+# Three xdist workers on two cores: the third runs only the test files that mostly wait
+# (conftest.py, pytest_xdist_make_scheduler), beside two that run the CPU-bound rest.
+JOBS ?= 3
 
 .PHONY: lab test test-fast setup system-deps notebooks lint bench doctor js labext clean hub hub-deps hub-grade
 

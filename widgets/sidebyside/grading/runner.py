@@ -14,7 +14,6 @@ own stdout/stderr (Python and C++ level) are captured per cell or discarded.
 
 from __future__ import annotations
 
-import gc
 import io
 import json
 import os
@@ -60,10 +59,6 @@ def main() -> int:
         except OSError:
             pass
     signal.signal(signal.SIGALRM, _alarm)
-    # Python's cyclic collector runs every 700 allocations by default; importing torch and
-    # TensorFlow (the setup cell of every assignment) makes millions, and those passes cost about
-    # 1 s of the 6 s both imports take. Rarer young passes keep every cycle collected, only later.
-    gc.set_threshold(10_000, 10, 10)
 
     from IPython.core.interactiveshell import InteractiveShell
 
