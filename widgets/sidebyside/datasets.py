@@ -13,7 +13,7 @@ DATA = Path(__file__).parent / "data"
 def load_digits() -> tuple[np.ndarray, np.ndarray]:
     """The 1,797 handwritten digits: images (N, 8, 8) float32 with grey levels 0-16, labels (N,) int64.
 
-    The same rows, in the same order, as `sklearn.datasets.load_digits()`.
+    The same rows, in the same order, as the copy that data/README.md names.
     """
     with gzip.open(DATA / "digits.csv.gz", "rt") as f:
         table = np.loadtxt(f, delimiter=",", dtype=np.float32)

@@ -130,8 +130,8 @@ def q2(normalise_splits):
         per_pixel = (x - originals[0].mean(axis=0)) / originals[0].std(axis=0)
         if not np.allclose(got, expected, rtol=1e-3, atol=1e-3) and np.allclose(
                 got, per_pixel, rtol=1e-3, atol=1e-3):
-            raise AssertionError("that is one mean and std per pixel (like StandardScaler), fitted on "
-                                 "train: no leak, but this question asks for one mean and one std.")
+            raise AssertionError("that is one mean and std per pixel (per-feature standardising), fitted "
+                                 "on train: no leak, but this question asks for one mean and one std.")
         # rtol: accept std with or without Bessel's correction (torch's .std() divides by n - 1)
         assert np.allclose(got, expected, rtol=1e-3, atol=1e-3), (
             f"{name} does not match (x - train mean) / train std. Statistics computed with validation "
