@@ -131,10 +131,23 @@ def test_every_visible_test_asserts(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_release_is_generated_from_the_current_source(name):
-    """Each visible test in the release is its source cell minus the hidden tests: regenerate with
-    `sidebyside grade generate NAME` after changing a source notebook."""
+    """Each visible test in the release is its source cell minus the hidden tests, with the line
+    that prints its verdict first when its check is visible now (tests/test_visible_messages.py):
+    regenerate with `sidebyside grade generate NAME` after changing a source notebook."""
+    from sidebyside.grading.notebook import load_assignment
+    from sidebyside.grading.visible import announce_line
+
+    assignment = load_assignment(SOURCE.parent, name)
+
+    def student_version(cell):
+        gid = cell.metadata["nbgrader"]["grade_id"]
+        check = assignment.checks[gid]
+        announce = announce_line(gid, assignment.tests[gid], check.message) + "\n" \
+            if check.visibility == "visible" else ""
+        return announce + HIDDEN.sub("", cell.source).strip()
+
     source = nbformat.read(SOURCE / name / f"{name}.ipynb", as_version=4)
-    expected = {c.metadata["nbgrader"]["grade_id"]: HIDDEN.sub("", c.source).strip()
+    expected = {c.metadata["nbgrader"]["grade_id"]: student_version(c)
                 for c in source.cells if is_visible_test(c)}
     released = {c.metadata["nbgrader"]["grade_id"]: c.source.strip()
                 for c in release_notebook(name).cells if is_visible_test(c)}

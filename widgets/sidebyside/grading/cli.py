@@ -82,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"sidebyside grade {args.action}: name the assignment", file=sys.stderr)
         return 2
     if args.action == "generate":
-        return nbgrader(course, "generate_assignment", args.assignment, "--force")
+        code = nbgrader(course, "generate_assignment", args.assignment, "--force")
+        return code or announce_visible_checks(course, args.assignment)
     if args.action == "export" and args.format != "nbgrader":
         from sidebyside.grading.lms import export as lms_export
 
@@ -198,6 +199,25 @@ def autograde(course: Path, args) -> int:
               f"{terminal_text(', '.join(unrecorded))} (see the notes in the report); the others "
               "are stored", file=sys.stderr)
         return 1
+    return 0
+
+
+def announce_visible_checks(course: Path, name: str) -> int:
+    """After nbgrader's generate: each visible check's test cell in the student version prints its
+    verdict as the feedback will (grading/visible.py); the cell's nbgrader checksum follows."""
+    from nbgrader.utils import compute_checksum
+
+    from sidebyside.grading.notebook import load_assignment, nbgrader_meta
+
+    assignment = load_assignment(course, name)
+    path = course / "release" / name / f"{assignment.notebook_name}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        gid = nbgrader_meta(cell).get("grade_id")
+        if gid in assignment.tests and cell.source != assignment.release_sources[gid]:
+            cell.source = assignment.release_sources[gid]
+            cell.metadata["nbgrader"]["checksum"] = compute_checksum(cell)
+    nbformat.write(nb, path)
     return 0
 
 

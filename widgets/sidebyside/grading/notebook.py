@@ -18,6 +18,7 @@ from pathlib import Path
 import nbformat
 
 from sidebyside.grading.spec import Check, load_checks
+from sidebyside.grading.visible import announce_line, verdict_line
 
 HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
 HIDDEN_END = "### END HIDDEN TESTS"
@@ -37,6 +38,18 @@ def strip_hidden_tests(source: str) -> str:
         if not hidden:
             out.append(line)
     return "\n".join(out).rstrip()
+
+
+def student_test_source(source: str, grade_id: str, points: float, check: Check | None) -> str:
+    """A test cell as the student version has it: the hidden tests gone and, for a check the
+    student sees now, the line that prints its verdict as the feedback will (visible.py)."""
+    visible = strip_hidden_tests(source)
+    if check is None or getattr(check, "visibility", "visible") != "visible":
+        return visible
+    announce = announce_line(grade_id, points, getattr(check, "message", ""))
+    if visible.startswith(announce):
+        return visible
+    return announce + "\n" + visible
 
 
 def nbgrader_meta(cell) -> dict:
@@ -67,8 +80,10 @@ class Assignment:
             return nbformat.read(path, as_version=4)
         nb = copy.deepcopy(self.source_nb)
         for cell in nb.cells:
+            gid = nbgrader_meta(cell).get("grade_id")
             if nbgrader_meta(cell).get("grade") and not nbgrader_meta(cell).get("solution"):
-                cell.source = strip_hidden_tests(cell.source)
+                cell.source = student_test_source(cell.source, gid, self.tests.get(gid, 0),
+                                                  self.checks.get(gid))
         return nb
 
 
@@ -101,7 +116,8 @@ def load_assignment(course_dir: Path, name: str) -> Assignment:
     for cell in source_nb.cells:
         gid = nbgrader_meta(cell).get("grade_id")
         if gid in tests:
-            assignment.release_sources[gid] = strip_hidden_tests(cell.source)
+            assignment.release_sources[gid] = student_test_source(cell.source, gid, tests[gid],
+                                                                  checks[gid])
     return assignment
 
 
@@ -272,10 +288,8 @@ def hidden_summary(assignment: Assignment, outcomes: dict, after_due: bool) -> s
 def verdict_text(assignment: Assignment, outcome) -> str:
     """A shown check's line: its points, what it checks, and the reason when it failed."""
     check = assignment.checks[outcome.grade_id]
-    mark = "✔" if outcome.passed else "✘"
-    what = f" {check.message}." if getattr(check, "message", "") else ""
-    why = "" if outcome.passed else f" {outcome.message}"
-    return f"{mark} {outcome.grade_id}: {outcome.score:g}/{outcome.points:g} points.{what}{why}"
+    return verdict_line(outcome.grade_id, outcome.passed, outcome.score, outcome.points,
+                        getattr(check, "message", ""), outcome.message)
 
 
 def apply_visibility(assignment: Assignment, nb: nbformat.NotebookNode, outcomes: dict,
