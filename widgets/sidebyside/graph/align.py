@@ -109,6 +109,8 @@ class _Scorer:
             return None
         same = _same_shape(a.shape, b.shape)
         shape = 0.6 if same is None else (1.0 if same else 0.2)
+        if same is False and _same_shape(a.in_shape, b.in_shape) is False:
+            shape = 0.5  # a change upstream (a padding) resized this too: weak evidence either way
         position = 1 - abs(a.depth / self.L.max_depth - b.depth / self.R.max_depth)
         (pa, inherited_a), (pb, inherited_b) = self.paths_l[a.id], self.paths_r[b.id]
         if not pa or not pb:

@@ -107,7 +107,7 @@ def _pair_differences(a, b, ln, rn, fl, fr, cross) -> list:
                 "the running averages (inference mode)"  # noqa: E731
             out.append(M(f"{where}: BatchNorm normalises with {mode(tl)} in {ln} and with "
                          f"{mode(tr)} in {rn}"))
-        elif min(len(a.members), len(b.members)) == 1 < max(len(a.members), len(b.members)):
+        if min(len(a.members), len(b.members)) == 1 < max(len(a.members), len(b.members)):
             one, two = (a, b) if len(a.members) < len(b.members) else (b, a)
             n1, n2 = (ln, rn) if one is a else (rn, ln)
             out.append(T(f"{where}: BatchNorm is one op in {n1} ({one.ops[0]}) and "

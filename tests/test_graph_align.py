@@ -1,0 +1,273 @@
+"""graph.align on real captures: lab 04's twin CNN and MLP (PyTorch autograd vs Keras tf.function),
+the same CNN with BatchNorm, a deliberately changed Keras twin, two unrelated models (the aligner
+must be able to fail), a ResNet-18 captured eagerly and by torch.export, and a Keras model as
+tf.function vs GradientTape. Every capture is made once per module (fixtures below)."""
+
+import json
+import os
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+
+from sidebyside.graph import (  # noqa: E402
+    Graph,
+    align,
+    from_autograd,
+    from_export,
+    from_tape,
+    from_tf_function,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# ---- lab 04's twins (labs/04_framework_translation.ipynb, section 3 and the MLP) -------------------
+class SmallCNN(nn.Module):
+    def __init__(self, batchnorm=False):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(1, 4, kernel_size=3)  # 1x8x8 -> 4x6x6
+        self.bn = nn.BatchNorm2d(4) if batchnorm else None
+        self.pool = torch.nn.MaxPool2d(2)  # -> 4x3x3
+        self.fc1 = torch.nn.Linear(4 * 3 * 3, 8)
+        self.fc2 = torch.nn.Linear(8, 3)
+
+    def forward(self, x):
+        h = self.conv(x)
+        h = self.pool(torch.relu(h if self.bn is None else self.bn(h)))
+        h = torch.flatten(h, 1)  # (N, C*H*W): channel-major order
+        return self.fc2(torch.relu(self.fc1(h)))
+
+
+def keras_cnn(batchnorm=False, epsilon=1e-3, padding="valid", act="relu", extra=False):
+    """Lab 04's cnn_k; the keyword arguments make its BatchNorm variant and the changed model."""
+    layers = [keras.Input((8, 8, 1)), keras.layers.Conv2D(4, 3, padding=padding, name="conv")]
+    if batchnorm:
+        layers.append(keras.layers.BatchNormalization(epsilon=epsilon, name="bn"))
+    layers += [keras.layers.ReLU(name="relu") if act == "relu"
+               else keras.layers.Activation(act, name="act"),
+               keras.layers.MaxPooling2D(2, name="pool"), keras.layers.Flatten(name="flatten"),
+               keras.layers.Dense(8, activation="relu", name="fc1")]
+    if extra:
+        layers.append(keras.layers.Dense(8, name="extra"))
+    layers.append(keras.layers.Dense(3, name="fc2"))
+    return keras.Sequential(layers, name="cnn")
+
+
+def keras_mlp():
+    return keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dense(16, activation="tanh", name="hidden"),
+         keras.layers.Dense(1, name="out")], name="mlp")
+
+
+IMAGES = tf.TensorSpec([None, 8, 8, 1])
+
+
+@pytest.fixture(scope="module")
+def captures():
+    torch.manual_seed(0)
+    keras.utils.set_random_seed(0)
+    x = torch.randn(2, 1, 8, 8)
+    mlp_t = torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.Tanh(), torch.nn.Linear(16, 1))
+    return {
+        "cnn_t": from_autograd(SmallCNN(), x),
+        "cnn_k": from_tf_function(keras_cnn(), IMAGES),
+        # eval(): Keras's tf.function graph normalises with the running averages too (inference)
+        "bn_t": from_autograd(SmallCNN(batchnorm=True).eval(), x),
+        "bn_t_train": from_autograd(SmallCNN(batchnorm=True), x),
+        "bn_k": from_tf_function(keras_cnn(batchnorm=True), IMAGES),
+        "bn_k_eps": from_tf_function(keras_cnn(batchnorm=True, epsilon=1e-5), IMAGES),
+        "changed_k": from_tf_function(keras_cnn(padding="same", act="tanh", extra=True), IMAGES),
+        "mlp_t": from_autograd(mlp_t, torch.randn(3, 4)),
+        "mlp_k": from_tf_function(keras_mlp(), tf.TensorSpec([None, 4])),
+    }
+
+
+def layer_of(graph, node_id):
+    """The layer / module name of a node ("fc1"), without Keras's scope suffixes; None outside."""
+    gid = graph.node(node_id).group
+    if gid is None:
+        return None
+    group = next(g for g in graph.groups if g.id == gid)
+    return group.label.split(" (")[0]
+
+
+def model_differences(a):
+    return [d.text for d in a.differences if d.kind == "model"]
+
+
+def test_twins_are_lab_04s_models():
+    # the twins above are copied from the lab: fail if the lab's models change without them
+    cells = json.loads((ROOT / "labs/04_framework_translation.ipynb").read_text())["cells"]
+    code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    for line in ('self.conv = torch.nn.Conv2d(1, 4, kernel_size=3)', 'self.pool = torch.nn.MaxPool2d(2)',
+                 'self.fc1 = torch.nn.Linear(4 * 3 * 3, 8)', 'keras.layers.Conv2D(4, 3, name="conv")',
+                 'keras.layers.Dense(8, activation="relu", name="fc1")',
+                 'keras.layers.Dense(16, activation="tanh", name="hidden")',
+                 'torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.Tanh(), torch.nn.Linear(16, 1))'):
+        assert line in code
+
+
+# Known layer correspondence, in data-flow order: (PyTorch module or None for a torch.* call in
+# forward(), Keras layer). Keras runs fc1's relu inside the Dense layer; PyTorch calls torch.relu.
+CNN_LAYERS = [("conv", "conv"), (None, "relu"), ("pool", "pool"), (None, "flatten"),
+              ("fc1", "fc1"), (None, "fc1"), ("fc2", "fc2")]
+BN_LAYERS = CNN_LAYERS[:1] + [("bn", "bn")] + CNN_LAYERS[1:]
+MLP_LAYERS = [("0", "hidden"), ("1", "hidden"), ("2", "out")]
+
+
+@pytest.mark.parametrize("left, right, layers", [("cnn_t", "cnn_k", CNN_LAYERS),
+                                                 ("bn_t", "bn_k", BN_LAYERS),
+                                                 ("mlp_t", "mlp_k", MLP_LAYERS)])
+def test_twins_pair_every_layer_with_its_partner(captures, left, right, layers):
+    gl, gr = captures[left], captures[right]
+    a = align(gl, gr)
+    found = [(layer_of(gl, p.left), layer_of(gr, p.right)) for p in a.pairs]
+    assert found == layers
+    assert a.rate() >= 0.95
+    assert all(p.confidence >= 0.8 and p.why for p in a.pairs)
+    # every paired step holds all its ops: addmm <-> MatMul + BiasAdd, conv <-> Conv2D + BiasAdd
+    assert a.partner(a.pairs[-1].right, side="right") == a.pairs[-1].left
+    bias = gr.find(("BiasAdd", "AddV2"), group=gr.node(a.pairs[-1].right).group)
+    assert bias and a.partner(bias[0].id, side="right") == a.pairs[-1].left
+    for u in a.only_left + a.only_right:  # explained, in the differences too
+        assert u.why and any(u.why in d.text for d in a.differences)
+
+
+def test_twin_differences_are_translation_not_model(captures):
+    a = align(captures["bn_t"], captures["bn_k"])
+    texts = "\n".join(d.text for d in a.differences if d.kind == "translation")
+    assert "(N, C, H, W)" in texts and "(N, H, W, C)" in texts  # layout
+    assert "bias folded into the matrix product" in texts and "AddmmBackward0" in texts
+    assert "BatchNorm is one op in PyTorch" in texts and "not fused" in texts
+    assert "flattening a feature map" in texts
+    # the Keras default epsilon differs; the graphs record it, not the momentum
+    assert model_differences(a) == [
+        "'bn': BatchNorm epsilon 1e-05 in PyTorch, 0.001 in TensorFlow (PyTorch's default is 1e-5, "
+        "Keras's 1e-3)"]
+    assert any(d.kind == "note" and "momentum" in d.text for d in a.differences)
+    same = align(captures["bn_t"], captures["bn_k_eps"])
+    assert model_differences(same) == []
+    assert "No difference in what the two graphs compute" in same.summary()
+    # a PyTorch model left in training mode normalises with the batch's statistics
+    assert model_differences(align(captures["bn_t_train"], captures["bn_k_eps"])) == [
+        "'bn': BatchNorm normalises with batch statistics (training mode) in PyTorch and with the "
+        "running averages (inference mode) in TensorFlow"]
+
+
+def test_changed_model_shows_exactly_its_changes(captures):
+    # changed: conv padding "same", the conv's activation tanh, an extra Dense between fc1 and fc2
+    a = align(captures["cnn_t"], captures["changed_k"])
+    found = model_differences(a)
+    assert len(found) == 3, found
+    padding, act, extra = found
+    assert padding == ("'conv' pads differently: no padding in PyTorch, 1 pixel on each side "
+                       "('same') in TensorFlow")
+    assert "relu" in act and "tanh" in act
+    assert "extra layer 'extra'" in extra and extra.startswith("only in TensorFlow")
+    assert [layer_of(captures["changed_k"], u.id) for u in a.only_right] == ["extra"]
+    assert a.only_left == []
+    assert align(captures["cnn_t"], captures["cnn_k"]).only_right == []  # the unchanged twin
+
+
+@pytest.mark.parametrize("left, right", [("cnn_t", "mlp_k"), ("mlp_t", "cnn_k"),
+                                         ("mlp_t", "bn_k")])
+def test_different_models_do_not_pair(captures, left, right):
+    a = align(captures[left], captures[right])
+    assert a.rate() < 0.5, a.summary()
+    assert len(model_differences(a)) >= 3
+
+
+def test_node_ids_do_not_decide(captures):
+    # rename every node of one graph: the same steps pair (by op, shape, structure, data flow)
+    g = captures["bn_k"]
+    doc = g.to_dict()
+    new = {n["id"]: f"x{i:03d}" for i, n in enumerate(reversed(doc["nodes"]))}
+    for n in doc["nodes"]:
+        n["id"] = new[n["id"]]
+    for e in doc["edges"]:
+        e["source"], e["target"] = new[e["source"]], new[e["target"]]
+    renamed = Graph.from_dict(doc)
+    before = [(p.left, new[p.right]) for p in align(captures["bn_t"], g).pairs]
+    assert [(p.left, p.right) for p in align(captures["bn_t"], renamed).pairs] == before
+
+
+# ---- two captures of one model -------------------------------------------------------------------
+class BasicBlock(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.downsample = None
+        if stride != 1 or cin != cout:
+            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False),
+                                            nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        identity = x if self.downsample is None else self.downsample(x)
+        out = self.relu(self.bn1(self.conv1(x)))
+        return self.relu(self.bn2(self.conv2(out)) + identity)
+
+
+class ResNet18(nn.Module):
+    """torchvision's resnet18 layer for layer (torchvision is not in the environment: its wheel for
+    this torch is a CUDA build), 8 channels wide instead of 64 so that it captures fast."""
+
+    def __init__(self, width=8, classes=10):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, width, 7, 2, 3, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(3, 2, 1)
+        cin = width
+        for i, cout in enumerate([width, 2 * width, 4 * width, 8 * width]):
+            stride = 1 if i == 0 else 2
+            setattr(self, f"layer{i + 1}",
+                    nn.Sequential(BasicBlock(cin, cout, stride), BasicBlock(cout, cout, 1)))
+            cin = cout
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(cin, classes)
+
+    def forward(self, x):
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return self.fc(torch.flatten(self.avgpool(x), 1))
+
+
+def test_resnet18_eager_vs_export():
+    torch.manual_seed(0)
+    model, x = ResNet18(), torch.randn(2, 3, 32, 32)
+    eager, exported = from_autograd(model, x), from_export(model, (x,))
+    a = align(eager, exported)
+    assert a.rate() >= 0.95, a.summary()
+    assert len(a.pairs) >= 65  # 20 conv, 20 bn, 17 relu, 8 add, pools, flatten, fc
+    # module paths are the same in both captures: every pair sits in one module
+    assert all(eager.node(p.left).group == exported.node(p.right).group for p in a.pairs)
+    assert model_differences(a) == []
+    assert any("average pool over the whole feature map is a mean" in d.text
+               for d in a.differences)
+
+
+def test_tf_function_vs_tape(captures):
+    model = keras_cnn(batchnorm=True)
+    graph = from_tf_function(model, IMAGES)
+    tape = from_tape(lambda z: tf.reduce_sum(model(z, training=True)),
+                     tf.random.normal([2, 8, 8, 1]))
+    a = align(graph, tape)
+    assert a.rate() >= 0.95 and a.only_left == []
+    assert [layer_of(graph, p.left) for p in a.pairs] == [k for _, k in BN_LAYERS]
+    backward = [u for u in a.only_right if "backward pass" in u.why]
+    assert len(backward) >= 10
+    assert model_differences(a) == [
+        "'bn': BatchNorm normalises with the running averages (inference mode) in the tf_function "
+        "capture and with batch statistics (training mode) in the tape capture",
+        "only in the tape capture: an extra step: reduce (Sum) (after 'fc2'); the tf_function "
+        "capture has no step like it here"]
