@@ -5,6 +5,7 @@ tf.function vs GradientTape. Every capture is made once per module (fixtures bel
 
 import json
 import os
+import sys
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -198,53 +199,13 @@ def test_node_ids_do_not_decide(captures):
 
 
 # ---- two captures of one model -------------------------------------------------------------------
-class BasicBlock(nn.Module):
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.relu = nn.ReLU(inplace=True)
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.downsample = None
-        if stride != 1 or cin != cout:
-            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False),
-                                            nn.BatchNorm2d(cout))
-
-    def forward(self, x):
-        identity = x if self.downsample is None else self.downsample(x)
-        out = self.relu(self.bn1(self.conv1(x)))
-        return self.relu(self.bn2(self.conv2(out)) + identity)
-
-
-class ResNet18(nn.Module):
-    """torchvision's resnet18 layer for layer (torchvision is not in the environment: its wheel for
-    this torch is a CUDA build), 8 channels wide instead of 64 so that it captures fast."""
-
-    def __init__(self, width=8, classes=10):
-        super().__init__()
-        self.conv1 = nn.Conv2d(3, width, 7, 2, 3, bias=False)
-        self.bn1 = nn.BatchNorm2d(width)
-        self.relu = nn.ReLU(inplace=True)
-        self.maxpool = nn.MaxPool2d(3, 2, 1)
-        cin = width
-        for i, cout in enumerate([width, 2 * width, 4 * width, 8 * width]):
-            stride = 1 if i == 0 else 2
-            setattr(self, f"layer{i + 1}",
-                    nn.Sequential(BasicBlock(cin, cout, stride), BasicBlock(cout, cout, 1)))
-            cin = cout
-        self.avgpool = nn.AdaptiveAvgPool2d(1)
-        self.fc = nn.Linear(cin, classes)
-
-    def forward(self, x):
-        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
-        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
-        return self.fc(torch.flatten(self.avgpool(x), 1))
-
-
 def test_resnet18_eager_vs_export():
-    torch.manual_seed(0)
-    model, x = ResNet18(), torch.randn(2, 3, 32, 32)
+    # the project's ResNet-18 (torchvision's layout, random weights; torchvision itself is not in the
+    # environment: the wheel pip finds for this torch is a CUDA build)
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from real_models import resnet18_torch
+
+    model, x = resnet18_torch()
     eager, exported = from_autograd(model, x), from_export(model, (x,))
     a = align(eager, exported)
     assert a.rate() >= 0.95, a.summary()
