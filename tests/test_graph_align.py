@@ -14,7 +14,6 @@ import keras  # noqa: E402
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 import torch  # noqa: E402
-from torch import nn  # noqa: E402
 
 from sidebyside.graph import (  # noqa: E402
     Graph,
@@ -24,46 +23,9 @@ from sidebyside.graph import (  # noqa: E402
     from_tape,
     from_tf_function,
 )
+from twin_models import SmallCNN, keras_cnn, keras_mlp  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-# ---- lab 04's twins (labs/04_framework_translation.ipynb, section 3 and the MLP) -------------------
-class SmallCNN(nn.Module):
-    def __init__(self, batchnorm=False):
-        super().__init__()
-        self.conv = torch.nn.Conv2d(1, 4, kernel_size=3)  # 1x8x8 -> 4x6x6
-        self.bn = nn.BatchNorm2d(4) if batchnorm else None
-        self.pool = torch.nn.MaxPool2d(2)  # -> 4x3x3
-        self.fc1 = torch.nn.Linear(4 * 3 * 3, 8)
-        self.fc2 = torch.nn.Linear(8, 3)
-
-    def forward(self, x):
-        h = self.conv(x)
-        h = self.pool(torch.relu(h if self.bn is None else self.bn(h)))
-        h = torch.flatten(h, 1)  # (N, C*H*W): channel-major order
-        return self.fc2(torch.relu(self.fc1(h)))
-
-
-def keras_cnn(batchnorm=False, epsilon=1e-3, padding="valid", act="relu", extra=False):
-    """Lab 04's cnn_k; the keyword arguments make its BatchNorm variant and the changed model."""
-    layers = [keras.Input((8, 8, 1)), keras.layers.Conv2D(4, 3, padding=padding, name="conv")]
-    if batchnorm:
-        layers.append(keras.layers.BatchNormalization(epsilon=epsilon, name="bn"))
-    layers += [keras.layers.ReLU(name="relu") if act == "relu"
-               else keras.layers.Activation(act, name="act"),
-               keras.layers.MaxPooling2D(2, name="pool"), keras.layers.Flatten(name="flatten"),
-               keras.layers.Dense(8, activation="relu", name="fc1")]
-    if extra:
-        layers.append(keras.layers.Dense(8, name="extra"))
-    layers.append(keras.layers.Dense(3, name="fc2"))
-    return keras.Sequential(layers, name="cnn")
-
-
-def keras_mlp():
-    return keras.Sequential(
-        [keras.Input((4,)), keras.layers.Dense(16, activation="tanh", name="hidden"),
-         keras.layers.Dense(1, name="out")], name="mlp")
 
 
 IMAGES = tf.TensorSpec([None, 8, 8, 1])
