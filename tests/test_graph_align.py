@@ -18,6 +18,7 @@ import torch  # noqa: E402
 from sidebyside.graph import (  # noqa: E402
     Graph,
     align,
+    compile_capture,
     from_autograd,
     from_export,
     from_tape,
@@ -194,3 +195,33 @@ def test_tf_function_vs_tape(captures):
         "capture and with batch statistics (training mode) in the tape capture",
         "only in the tape capture: an extra step: reduce (Sum) (after 'fc2'); the tf_function "
         "capture has no step like it here"]
+
+
+class Chatty(torch.nn.Module):
+    """A Dropout, and a print that torch.compile cannot trace (a graph break)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.drop, self.fc2 = (torch.nn.Linear(4, 8), torch.nn.Dropout(0.5),
+                                         torch.nn.Linear(8, 2))
+
+    def forward(self, x):
+        h = self.drop(torch.relu(self.fc1(x)))
+        print("half way")
+        return self.fc2(h)
+
+
+def test_graph_break_and_dropout_mode():
+    torch.manual_seed(0)
+    model, x = Chatty(), torch.randn(3, 4)
+    eager = from_autograd(model, x)  # training mode: autograd records the dropout's mask multiply
+    compiled = compile_capture(model, "eager")
+    compiled(x)
+    a = align(eager, compiled.graph)
+    assert a.rate() == 1.0 and len(a.pairs) == 4 and model_differences(a) == []
+    breaks = [d.text for d in a.differences if "graph break" in d.text]
+    assert len(breaks) == 1 and "print" in breaks[0] and "the compile capture" in breaks[0]
+    exported = from_export(model.eval(), (x,))  # inference mode: the dropout does nothing
+    assert model_differences(align(eager, exported)) == [
+        "'drop': Dropout is active in the autograd capture (training mode) and does nothing in the "
+        "export capture (inference mode)"]

@@ -76,7 +76,14 @@ def _padding_words(f) -> str:
             else f"{pad} pixels") + named
 
 
-def _pair_differences(a, b, ln, rn, fl, fr, cross) -> list:
+def _dropout_active(u, f, graph) -> bool | None:
+    if "training" in f:
+        return f["training"]
+    # autograd records a Dropout only when it ran in training mode (inference returns its input)
+    return True if graph.source == "autograd" else None
+
+
+def _pair_differences(a, b, ln, rn, fl, fr, cross, ln_graph, rn_graph) -> list:
     out = []
     M = lambda t: ("model", t, a.id, b.id)  # noqa: E731
     T = lambda t: ("translation", t, a.id, b.id)  # noqa: E731
@@ -134,6 +141,12 @@ def _pair_differences(a, b, ln, rn, fl, fr, cross) -> list:
             out.append(("note", f"{where}: neither graph records BatchNorm's momentum; the defaults "
                         "differ (PyTorch momentum=0.1 weights the new batch, Keras momentum=0.99 "
                         "the old average: the same as PyTorch's 0.01)", a.id, b.id))
+    if a.cls == b.cls == "dropout":
+        tl, tr = _dropout_active(a, fl, ln_graph), _dropout_active(b, fr, rn_graph)
+        if tl is not None and tr is not None and tl != tr:
+            on, off = (ln, rn) if tl else (rn, ln)
+            out.append(M(f"{where}: Dropout is active in {on} (training mode) and does nothing in "
+                         f"{off} (inference mode)"))
     if a.cls == b.cls == "reshape" and cross and a.in_shape and len(a.in_shape) == 3:
         out.append(T(f"{where}: flattening a feature map: PyTorch orders it (C, H, W), Keras "
                      "(H, W, C), so the next layer's weights are stored in another order "
@@ -182,12 +195,18 @@ def describe(alignment, chosen) -> tuple[list, dict, dict]:
     if cross and any(u.shape and len(u.shape) == 3 for u in L.units.values()):
         out.append(("translation", "layout: PyTorch keeps images as (N, C, H, W), TensorFlow/Keras "
                     "as (N, H, W, C); shapes here are compared channels first", None, None))
-    for br in (left.meta.get("breaks") or []) + (right.meta.get("breaks") or []):
-        out.append(("translation", "graph break: torch.compile stopped the graph and started "
-                    f"another: {br.get('reason', br) if isinstance(br, dict) else br}", None, None))
+    for graph, name in ((left, ln), (right, rn)):
+        for br in graph.meta.get("breaks") or []:
+            br = br if isinstance(br, dict) else {"reason": str(br)}
+            where = f" at {br['where']}" if br.get("where") else ""
+            reason = str(br.get("reason", "")).split("\n")[0]  # the first line names the cause
+            out.append(("translation", f"graph break in {name}: torch.compile ended one graph and "
+                        f"started another{where} ({reason}); the other capture runs straight on",
+                        None, None))
     for a_id, b_id in sorted(chosen.items(), key=lambda ab: L.units[ab[0]].order):
         a, b = L.units[a_id], R.units[b_id]
-        out.extend(_pair_differences(a, b, ln, rn, _facts(L, a, fl), _facts(R, b, fr), cross))
+        out.extend(_pair_differences(a, b, ln, rn, _facts(L, a, fl), _facts(R, b, fr), cross,
+                                     left, right))
     why = ({}, {})
     for side, (units, paired, other, name) in enumerate(
             ((L, set(chosen), rn, ln), (R, set(chosen.values()), ln, rn))):

@@ -60,6 +60,8 @@ def _fx_facts(fx_graph) -> dict:
             facts[n.name] = {"stride": _pair(stride), "padding": _pair(padding)}
             if weight is not None:
                 facts[n.name]["kernel"] = tuple(int(d) for d in weight.shape[2:])
+        elif "dropout" in target and len(n.args) >= 3:
+            facts[n.name] = {"training": bool(n.args[2])}  # aten.dropout(x, p, train)
         elif "batch_norm" in target and len(n.args) >= 7:
             # aten.batch_norm / _native_batch_norm_legit: (x, w, b, mean, var, training, momentum,
             # eps, ...); the _no_training variant has no `training` argument

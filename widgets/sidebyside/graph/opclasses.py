@@ -45,7 +45,7 @@ _TABLE = {
     "reshape": "view reshape flatten _unsafe_view unsqueeze squeeze expanddims unflatten",
     "transpose": "transpose permute conjugatetranspose",
     "cat": "cat concat concatv2",
-    "dropout": "dropout native_dropout",
+    "dropout": "dropout native_dropout nativedropout feature_dropout",
     "embedding": "embedding gather resourcegather gatherv2",
     "shape": "shape shapen stridedslice pack sym_size size fill range sym_numel",
     "plumbing": "identity readvariableop noop detach alias clone contiguous stopgradient "

@@ -8,7 +8,8 @@ graph.align compares units, not raw nodes:
 - plumbing, shape arithmetic and state updates are no unit (they move or describe data);
 - ops fed only by parameters and constants (a weight transpose `t`, BatchNorm's `rsqrt(var + eps)`)
   are weight preparation, absorbed into the unit that uses them;
-- every op inside a normalisation layer (its group's type is BatchNorm / LayerNorm) is one unit;
+- every op inside a normalisation or dropout layer (its group's type is BatchNorm / LayerNorm /
+  Dropout) is one unit;
 - a bias add right after a matmul or convolution joins it (`MatMul` + `BiasAdd` = "linear").
 
     compute_units(graph) -> Units  (.units {anchor id: Unit}, .unit_of {node id: anchor id},
@@ -26,7 +27,9 @@ from sidebyside.graph.opclasses import NOT_COMPUTE, class_of_name, op_class
 #: for an input that needs no gradient, so its first convolution looks fed by its weights alone.
 _HEAVY = frozenset({"conv", "linear", "matmul", "batchnorm", "layernorm", "maxpool", "avgpool",
                     "embedding"})
-_NORM_LAYERS = frozenset({"batchnorm", "layernorm"})
+#: Layers whose ops form one step however a capture spells them (an unfused BatchNorm is 7 ops,
+#: autograd records a Dropout as the multiplication by its mask).
+_WHOLE_LAYERS = frozenset({"batchnorm", "layernorm", "dropout"})
 _KERAS_SUFFIX = re.compile(r"_\d+$")
 
 
@@ -141,7 +144,7 @@ def compute_units(graph) -> Units:
         phase = "backward" if (n.attrs.get("phase") == "gradient"
                                or (n.group or "").startswith("gradient_tape")) else "forward"
         gtype = group_type(n.group)
-        if gtype in _NORM_LAYERS and phase == "forward":
+        if gtype in _WHOLE_LAYERS and phase == "forward":
             if n.group in norm_unit:  # one more piece of an unfused normalisation
                 _join(units[norm_unit[n.group]], n, nid, unit_of, gtype, c, graph)
                 continue
@@ -157,7 +160,7 @@ def compute_units(graph) -> Units:
         units[nid] = Unit(nid, c, [nid], [n.op], norm_shape(n.shape, graph.framework), n.group,
                           layer_name(n.group), gtype, phase, rank[nid])
         unit_of[nid] = nid
-        if gtype in _NORM_LAYERS and phase == "forward":
+        if gtype in _WHOLE_LAYERS and phase == "forward":
             norm_unit[n.group] = nid
 
     # data flow between units, through whatever is no unit (plumbing, shape arithmetic)
