@@ -61,6 +61,10 @@ def layer_of(graph, node_id):
     return group.label.split(" (")[0]
 
 
+def layer_of_group(graph, gid):
+    return next(g for g in graph.groups if g.id == gid).label.split(" (")[0]
+
+
 def model_differences(a):
     return [d.text for d in a.differences if d.kind == "model"]
 
@@ -99,6 +103,10 @@ def test_twins_pair_every_layer_with_its_partner(captures, left, right, layers):
     assert a.partner(a.pairs[-1].right, side="right") == a.pairs[-1].left
     bias = gr.find(("BiasAdd", "AddV2"), group=gr.node(a.pairs[-1].right).group)
     assert bias and a.partner(bias[0].id, side="right") == a.pairs[-1].left
+    # groups pair too: each PyTorch module with the Keras layer of the same name
+    modules = {gid: layer_of_group(gr, gr_id) for gid, gr_id in a.group_pairs}
+    assert modules and all(modules[gid] == {"0": "hidden", "2": "out"}.get(gid, gid)
+                           for gid in modules if gid != "1")
     for u in a.only_left + a.only_right:  # explained, in the differences too
         assert u.why and any(u.why in d.text for d in a.differences)
 
