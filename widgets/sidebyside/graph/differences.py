@@ -164,8 +164,9 @@ def _unmatched_why(u, units, other_name, paired) -> tuple[str, str]:
         return (f"only in the backward pass ({u.cls}): a gradient op, and {other_name} records "
                 "the forward pass here", "translation")
     if u.cls == "transpose":
-        return ("a transpose, the kind one framework needs to change layout (NCHW <-> NHWC) or a "
-                f"weight's orientation; {other_name} needs none here", "translation")
+        return ("a transpose: it moves dimensions (a layout change such as NCHW <-> NHWC, "
+                f"attention heads, a weight's orientation); {other_name} needs none here",
+                "translation")
     if u.cls == "dropout":
         return (f"Dropout runs here and not in {other_name}: one capture was in training mode, "
                 "the other in inference mode", "model")

@@ -46,7 +46,8 @@ _TABLE = {
     "transpose": "transpose permute conjugatetranspose",
     "cat": "cat concat concatv2",
     "dropout": "dropout native_dropout nativedropout feature_dropout",
-    "embedding": "embedding gather resourcegather gatherv2",
+    "embedding": "embedding resourcegather",
+    "gather": "gather gatherv2 index_select take",
     "shape": "shape shapen stridedslice pack sym_size size fill range sym_numel",
     "plumbing": "identity readvariableop noop detach alias clone contiguous stopgradient "
                 "getitem output placeholder lift_fresh_copy _to_copy to expand",
@@ -61,7 +62,7 @@ NOT_COMPUTE = frozenset({"plumbing", "shape", "state"})
 #: Pairs of classes that compute the same thing in different pieces (compatible, not equal).
 COMPATIBLE = {frozenset(p) for p in [("linear", "matmul"), ("maxpool", "avgpool"),
                                       ("add", "bias"), ("reshape", "transpose"),
-                                      ("avgpool", "reduce")]}  # a global average pool is a mean
+                                      ("avgpool", "reduce"), ("embedding", "gather")]}  # a global average pool is a mean
 
 _BACKWARD = re.compile(r"backward\d*$")
 _OVERLOAD = re.compile(r"\.(default|tensor|scalar|int|using_ints|self|input|dim|out)$")

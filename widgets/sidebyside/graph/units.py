@@ -106,14 +106,21 @@ def compute_units(graph) -> Units:
 
     absorbed: dict[str, str] = {}
     param_only: set[str] = set()
+    about_shape: set[str] = set()  # Shape(x) and what computes on it (Keras's Tensordot gathers)
     for nid in order:
         n = nodes[nid]
+        ins = preds[nid]
         if n.kind in ("param", "const"):
             param_only.add(nid)
-        elif preds[nid] and all(p in param_only for p in preds[nid]) and cls[nid] not in _HEAVY:
+        elif ins and all(p in param_only for p in ins) and cls[nid] not in _HEAVY:
             param_only.add(nid)
             if n.kind in ("op", "control"):
                 absorbed[nid] = "weight preparation (fed only by parameters and constants)"
+        elif cls[nid] == "shape" or (ins and cls[nid] not in _HEAVY
+                                     and all(p in param_only or p in about_shape for p in ins)):
+            about_shape.add(nid)
+            if n.kind in ("op", "control"):
+                absorbed[nid] = "shape arithmetic"
         if n.kind in ("op", "control") and nid not in absorbed and cls[nid] in NOT_COMPUTE:
             absorbed[nid] = {"plumbing": "plumbing", "shape": "shape arithmetic",
                              "state": "a state update (a variable assignment)"}[cls[nid]]
