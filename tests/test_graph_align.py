@@ -143,6 +143,12 @@ def test_changed_model_shows_exactly_its_changes(captures):
     assert "relu" in act and "tanh" in act
     assert "extra layer 'extra'" in extra and extra.startswith("only in TensorFlow")
     assert [layer_of(captures["changed_k"], u.id) for u in a.only_right] == ["extra"]
+    conv = captures["changed_k"].find("Conv2D")[0].id
+    told = a.explain(conv, side="right")
+    assert told[0].startswith("paired with n") and padding in told
+    bias = captures["changed_k"].find("BiasAdd", group=captures["changed_k"].node(conv).group)[0]
+    assert a.explain(bias.id, side="right") == told  # one step: the convolution and its bias
+    assert "extra layer 'extra'" in a.explain(a.only_right[0].id, side="right")[0]
     assert a.only_left == []
     assert align(captures["cnn_t"], captures["cnn_k"]).only_right == []  # the unchanged twin
 

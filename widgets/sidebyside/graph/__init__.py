@@ -94,7 +94,11 @@ align(left, right) -> Alignment   (sidebyside.graph.align): pairs the steps of t
     computation (PyTorch vs Keras, eager vs export, tf.function vs tape) by op class
     (graph.opclasses), layout-normalised shape, layer path and data flow; .pairs [(left, right,
     confidence, why)], .only_left / .only_right [(id, op, why)], .differences [(kind, text, left,
-    right)] with kind "model" | "translation" | "note", .summary(), .rate(), .partner(id).
+    right)] with kind "model" | "translation" | "note", .summary(), .rate(), .partner(id),
+    .explain(id), .group_pairs. Steps are compute units (graph.units: plumbing and weight
+    preparation absorbed, a bias joined to its matmul, an unfused BatchNorm one step); layer
+    settings the document lacks (padding, BatchNorm eps/momentum) come from graph.native
+    (graph.op_facts).
 
 Samples
 -------

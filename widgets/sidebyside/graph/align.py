@@ -8,7 +8,8 @@
     a.differences  [Difference(kind, text, left, right)]  "model": the computations differ;
                    "translation": the same computation, expressed differently; "note": advice
     a.summary()    a text a learner reads
-    a.partner(id)  the partner's anchor of any node of a paired step; a.rate the paired share
+    a.partner(id)  the partner's anchor of any node of a paired step; a.rate() the paired share
+    a.explain(id)  what the alignment says about the step holding a node (side="left"/"right")
 
 Both graphs are first cut into compute units (graph.units): a step such as "Dense fc1" is
 `MatMul` + `BiasAdd` in TensorFlow and one `addmm` in PyTorch, and plumbing is no step at all. Then
@@ -238,6 +239,21 @@ class Alignment:
     def partner(self, node_id: str, side: str = "left") -> str | None:
         """The anchor id of the step paired with the step that holds node_id (None if unpaired)."""
         return self._partner.get((side, node_id))
+
+    def explain(self, node_id: str, side: str = "left") -> list[str]:
+        """What the alignment says about the step holding node_id: its pairing (why, or why it has
+        no partner) and the differences that concern it."""
+        units = self.left_units if side == "left" else self.right_units
+        unit = units.unit_of.get(node_id)
+        if unit is None:
+            why = units.absorbed.get(node_id)
+            return [f"not a step of its own: {why}"] if why else []
+        mine = 0 if side == "left" else 1
+        out = [f"paired with {p[1 - mine]} ({p.why})" for p in self.pairs if p[mine] == unit]
+        out += [u.why for u in (self.only_left if side == "left" else self.only_right)
+                if u.id == unit]
+        ids = lambda d: d.left if side == "left" else d.right  # noqa: E731
+        return out + [d.text for d in self.differences if ids(d) == unit]
 
     def rate(self, phase: str = "forward") -> float:
         """The share of compute ops (unit members, both sides) in paired steps of this phase."""

@@ -138,9 +138,12 @@ def _pair_differences(a, b, ln, rn, fl, fr, cross, ln_graph, rn_graph) -> list:
             out.append(M(f"{where}: the running averages give the new batch weight {ml:g} in {ln} "
                          f"and {mr:g} in {rn}"))
         elif cross and (ml is None or mr is None):
-            out.append(("note", f"{where}: neither graph records BatchNorm's momentum; the defaults "
-                        "differ (PyTorch momentum=0.1 weights the new batch, Keras momentum=0.99 "
-                        "the old average: the same as PyTorch's 0.01)", a.id, b.id))
+            known = [f"{n} records a new-batch weight of {m:g}" for n, m in ((ln, ml), (rn, mr))
+                     if m is not None]
+            said = known[0] + ", the other graph" if known else "neither graph records"
+            out.append(("note", f"{where}: {said} BatchNorm's momentum; the defaults differ "
+                        "(PyTorch momentum=0.1 weights the new batch, Keras momentum=0.99 the old "
+                        "average: the same as PyTorch's 0.01)", a.id, b.id))
     if a.cls == b.cls == "dropout":
         tl, tr = _dropout_active(a, fl, ln_graph), _dropout_active(b, fr, rn_graph)
         if tl is not None and tr is not None and tl != tr:
