@@ -79,8 +79,8 @@ def _topological(graph, preds) -> list:
         for p in preds[n.id]:
             succs[p].append(n.id)
     ready = [n.id for n in graph.nodes if indeg[n.id] == 0]
-    order, i = [], 0
-    ready.reverse()
+    ready.reverse()  # a stack: the document's first source comes out first
+    order = []
     while ready:
         nid = ready.pop()
         order.append(nid)
@@ -88,7 +88,6 @@ def _topological(graph, preds) -> list:
             indeg[s] -= 1
             if indeg[s] == 0:
                 ready.append(s)
-        i += 1
     seen = set(order)  # a cycle (should not happen) keeps the document's order for the rest
     return order + [n.id for n in graph.nodes if n.id not in seen]
 
@@ -138,7 +137,7 @@ def compute_units(graph) -> Units:
 
     units: dict[str, Unit] = {}
     unit_of: dict[str, str] = {}
-    norm_unit: dict[str, str] = {}  # group id of a normalisation layer -> its one unit
+    whole_unit: dict[str, str] = {}  # group id of a whole layer (BatchNorm, Dropout) -> its one unit
     fan_out: dict[str, int] = {}
     for nid in nodes:
         for p in preds[nid]:
@@ -152,13 +151,13 @@ def compute_units(graph) -> Units:
                                or (n.group or "").startswith("gradient_tape")) else "forward"
         gtype = group_type(n.group)
         if gtype in _WHOLE_LAYERS and phase == "forward":
-            if n.group in norm_unit:  # one more piece of an unfused normalisation
-                _join(units[norm_unit[n.group]], n, nid, unit_of, gtype, c, graph)
+            if n.group in whole_unit:  # one more piece of an unfused BatchNorm
+                _join(units[whole_unit[n.group]], n, nid, unit_of, gtype, c, graph)
                 continue
             c = gtype
         data_preds = [p for p in preds[nid] if p not in param_only]
         if c in ("bias", "add") and len(data_preds) == 1 and len(preds[nid]) == 2:
-            host = _host(data_preds[0], unit_of, units, nodes, preds)
+            host = _host(data_preds[0], unit_of, units, preds)
             if host is not None and host.cls in ("conv", "matmul", "linear") and \
                     fan_out.get(data_preds[0], 0) == 1 and host.phase == phase:
                 _join(host, n, nid, unit_of, "linear" if host.cls == "matmul" else host.cls,
@@ -168,7 +167,7 @@ def compute_units(graph) -> Units:
                           layer_name(n.group), gtype, phase, rank[nid])
         unit_of[nid] = nid
         if gtype in _WHOLE_LAYERS and phase == "forward":
-            norm_unit[n.group] = nid
+            whole_unit[n.group] = nid
 
     # data flow between units, through whatever is no unit (plumbing, shape arithmetic)
     producers: dict[str, set] = {}
@@ -193,7 +192,7 @@ def compute_units(graph) -> Units:
     return Units(graph, nodes, units, unit_of, absorbed, max_depth)
 
 
-def _host(nid, unit_of, units, nodes, preds):
+def _host(nid, unit_of, units, preds):
     """The unit that produced `nid`, looking through plumbing (Identity between MatMul and add)."""
     seen = 0
     while nid not in unit_of and seen < 8:
