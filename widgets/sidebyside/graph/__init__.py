@@ -88,6 +88,18 @@ record_tf(view=None, *, names=None, interval=0.1, max_nodes=None, name=None)
     view.flush() on exit if the view has them. Past max_nodes recording stops with a
     RuntimeWarning and g.meta["truncated"]; recorder errors go to recorder.errors, never the cell.
 
+Comparing two graphs
+--------------------
+align(left, right) -> Alignment   (sidebyside.graph.align): pairs the steps of two captures of one
+    computation (PyTorch vs Keras, eager vs export, tf.function vs tape) by op class
+    (graph.opclasses), layout-normalised shape, layer path and data flow; .pairs [(left, right,
+    confidence, why)], .only_left / .only_right [(id, op, why)], .differences [(kind, text, left,
+    right)] with kind "model" | "translation" | "note", .summary(), .rate(), .partner(id),
+    .explain(id), .group_pairs. Steps are compute units (graph.units: plumbing and weight
+    preparation absorbed, a bias joined to its matmul, an unfused BatchNorm one step); layer
+    settings the document lacks (padding, BatchNorm eps/momentum) come from graph.native
+    (graph.op_facts).
+
 Samples
 -------
 sidebyside.graph.samples.mlp_graph(n_nodes=50, *, width=8) -> Graph   autograd graph of a seeded
@@ -178,6 +190,12 @@ def from_tape(fn, *args, **kwargs):
     return _f(fn, *args, **kwargs)
 
 
+def align(left, right):
+    from sidebyside.graph.align import align as _f
+
+    return _f(left, right)
+
+
 def record_torch(view=None, **kwargs):
     from sidebyside.graph.live_torch import TorchRecorder
 
@@ -214,4 +232,5 @@ __all__ = [
     "from_tape",
     "record_torch",
     "record_tf",
+    "align",
 ]

@@ -226,24 +226,7 @@ def _build(tensor, label_of, group_of, modules, name, max_nodes, owners=None) ->
     g = Graph(name=name or "autograd graph", framework="torch", source="autograd")
     b = GraphBuilder(g, max_nodes, "the autograd graph")
     ids: dict[int, str] = {}
-    # Post-order walk from the root: every function after its inputs, so n1, n2, ... read like the
-    # forward pass (leaves first, root last). Iterative: deep graphs must not hit the recursion limit.
-    order: list = []
-    done: set[int] = set()
-    stack = [(tensor.grad_fn, False)]
-    while stack:
-        fn, expanded = stack.pop()
-        if id(fn) in done:
-            continue
-        if expanded:
-            done.add(id(fn))
-            order.append(fn)
-            b.ensure_room(len(order))
-            continue
-        stack.append((fn, True))
-        for nxt, _ in reversed(fn.next_functions):
-            if nxt is not None and id(nxt) not in done:
-                stack.append((nxt, False))
+    order = post_order(tensor.grad_fn, b.ensure_room)
     for fn in order:
         nid = b.new_id()
         ids[id(fn)] = nid
@@ -273,6 +256,31 @@ def _build(tensor, label_of, group_of, modules, name, max_nodes, owners=None) ->
     g.meta["root"] = ids[id(tensor.grad_fn)]
     g.native = tensor.grad_fn
     return b.finish()
+
+
+def post_order(root, ensure_room=None) -> list:
+    """The backward functions reachable from `root`, every one after its inputs, so node ids n1, n2,
+    ... read like the forward pass (leaves first, root last); node i of from_autograd's graph is
+    post_order(graph.native)[i - 1] (graph.align's op_facts relies on it). Iterative: deep graphs
+    must not hit the recursion limit. ensure_room(count) may raise to stop a runaway walk."""
+    order: list = []
+    done: set[int] = set()
+    stack = [(root, False)]
+    while stack:
+        fn, expanded = stack.pop()
+        if id(fn) in done:
+            continue
+        if expanded:
+            done.add(id(fn))
+            order.append(fn)
+            if ensure_room is not None:
+                ensure_room(len(order))
+            continue
+        stack.append((fn, True))
+        for nxt, _ in reversed(fn.next_functions):
+            if nxt is not None and id(nxt) not in done:
+                stack.append((nxt, False))
+    return order
 
 
 def _param_module(fn, group_of: dict) -> str | None:
