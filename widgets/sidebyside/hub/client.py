@@ -7,6 +7,7 @@ kernel over its websocket and returns what it printed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import uuid
@@ -159,22 +160,47 @@ class Result:
 class Kernel:
     """Run code in a kernel over its websocket (the Jupyter messaging protocol, as JupyterLab does)."""
 
+    # Jupyter Server pings each kernel socket and closes one whose pongs stop, and a pong is only
+    # sent while we read: a socket left alone for a minute or two (between two runs) is closed.
+    # The server keeps the kernel's messages for this session_id and replays them when the same
+    # session connects again, as JupyterLab reconnects, so a run never loses its reply.
+    RECONNECTS = 5
+
     def __init__(self, server: Server, kernel_id: str):
         self.server, self.id = server, kernel_id
-        ws_url = server.url.replace("http", "ws", 1) + f"/api/kernels/{kernel_id}/channels"
-        self.ws = websocket.create_connection(
-            ws_url, header=[f"Authorization: token {server.token}"], timeout=30)
         self.session = uuid.uuid4().hex
+        self._connect()
+
+    def _connect(self) -> None:
+        ws_url = self.server.url.replace("http", "ws", 1) + \
+            f"/api/kernels/{self.id}/channels?session_id={self.session}"
+        self.ws = websocket.create_connection(
+            ws_url, header=[f"Authorization: token {self.server.token}"], timeout=30)
+
+    def _reconnect(self, tries: list[int]) -> None:
+        tries[0] += 1
+        if tries[0] > self.RECONNECTS:
+            raise HubError(f"{self.server.name}'s kernel connection closed while running code "
+                           f"(reconnected {self.RECONNECTS} times)")
+        with contextlib.suppress(Exception):
+            self.ws.close()
+        self._connect()
 
     def run(self, code: str, timeout: float = 300) -> Result:
         msg_id = uuid.uuid4().hex
-        self.ws.send(json.dumps({
+        request = json.dumps({
             "header": {"msg_id": msg_id, "msg_type": "execute_request", "session": self.session,
                        "username": self.server.name, "version": "5.3"},
             "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
             "content": {"code": code, "silent": False, "store_history": True,
                         "user_expressions": {}, "allow_stdin": False, "stop_on_error": True},
-        }))
+        })
+        tries = [0]
+        try:
+            self.ws.send(request)
+        except (websocket.WebSocketConnectionClosedException, OSError):
+            self._reconnect(tries)
+            self.ws.send(request)
         t0 = time.monotonic()
         out, error, idle, replied = [], None, False, False
         while not (idle and replied):
@@ -186,8 +212,11 @@ class Kernel:
                 raw = self.ws.recv()
             except websocket.WebSocketTimeoutException:
                 continue
+            except (websocket.WebSocketConnectionClosedException, OSError):
+                raw = None
             if not raw:
-                raise HubError(f"{self.server.name}'s kernel connection closed while running code")
+                self._reconnect(tries)
+                continue
             msg = json.loads(raw)
             if msg.get("parent_header", {}).get("msg_id") != msg_id:
                 continue
