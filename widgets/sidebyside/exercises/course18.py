@@ -268,3 +268,64 @@ def q3(save, resume):
     assert all(torch.equal(p, q) for p, q in zip(resumed.parameters(), uninterrupted.parameters())), (
         "after resuming and 3 more steps the weights differ from 6 steps without a break: is everything the "
         "next step reads (weights, optimizer state, step) saved and loaded?")
+
+
+# --- Q4: a PyTorch per-epoch schedule, translated to a Keras schedule ----------------------------------
+
+_Q4_CASES = ((0.1, 5, 4), (0.02, 3, 7))  # (learning rate, epochs, batches per epoch)
+
+
+def _torch_epoch_rates(lr, epochs):
+    """The rate each epoch of CosineAnnealingLR(T_max=epochs), stepped once per epoch, uses."""
+    import torch
+
+    sgd = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(sgd, T_max=epochs)
+    rates = []
+    for _ in range(epochs):
+        rates.append(sgd.param_groups[0]["lr"])
+        sgd.step()
+        scheduler.step()
+    return np.array(rates)
+
+
+def _q4_solution():
+    import keras
+
+    return (lambda lr, epochs, steps_per_epoch:
+            keras.optimizers.schedules.CosineDecay(lr, decay_steps=epochs * steps_per_epoch),)
+
+
+def _q4_wrong():
+    import keras
+
+    def cosine(lr, decay_steps):
+        return keras.optimizers.schedules.CosineDecay(lr, decay_steps=decay_steps)
+
+    return [
+        (lambda lr, epochs, steps_per_epoch: cosine(lr, epochs),),  # T_max copied literally: epochs as steps
+        (lambda lr, epochs, steps_per_epoch: cosine(lr, steps_per_epoch),),  # one epoch long
+        (lambda lr, epochs, steps_per_epoch: cosine(lr, epochs * steps_per_epoch - 1),),  # off by one step
+        (lambda lr, epochs, steps_per_epoch: cosine(lr, (epochs + 1) * steps_per_epoch),),  # one epoch too long
+    ]
+
+
+@exercise("course18.q4", solution=_q4_solution, wrong_answers=_q4_wrong,
+          success="Right: a Keras schedule counts batches (optimizer.iterations), so T_max=epochs becomes "
+                  "decay_steps=epochs * steps_per_epoch; every epoch starts at PyTorch's rate.",
+          hints=["A Keras schedule is called with optimizer.iterations, the number of batches seen so far."])
+def q4(keras_schedule):
+    assert callable(keras_schedule), (
+        "keras_schedule should be a function, e.g. def keras_schedule(lr, epochs, steps_per_epoch): ...")
+    for lr, epochs, steps_per_epoch in _Q4_CASES:
+        schedule = keras_schedule(lr, epochs, steps_per_epoch)
+        assert callable(schedule), "return a schedule: a callable of the step, e.g. a keras.optimizers.schedules object"
+        want = _torch_epoch_rates(lr, epochs)
+        got = np.array([float(schedule(epoch * steps_per_epoch)) for epoch in range(epochs)])
+        if epochs > 2 and np.all(got[2:] == got[-1]) and got[-1] < want[-1] * 0.5:
+            raise AssertionError(
+                f"with {epochs} epochs of {steps_per_epoch} batches your rate is already {got[-1]:.4g} by the "
+                "third epoch: the decay ends too soon. Does decay_steps count epochs or batches?")
+        assert np.allclose(got, want, rtol=1e-5, atol=1e-8), (
+            f"lr={lr}, {epochs} epochs of {steps_per_epoch} batches: at the start of each epoch PyTorch uses "
+            f"{np.round(want, 5).tolist()}, your schedule {np.round(got, 5).tolist()}.")
