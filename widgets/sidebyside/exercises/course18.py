@@ -225,6 +225,12 @@ def _q3_wrong():
     def resume_one_step_late(path, model, optimizer):
         return resume(path, model, optimizer) + 1
 
+    def resume_then_reset_lr(path, model, optimizer):
+        step = resume(path, model, optimizer)
+        for group in optimizer.param_groups:  # "the configured rate" overwrites the checkpoint's
+            group["lr"] = 0.01
+        return step
+
     def save_objects(path, model, optimizer, step):
         torch.save({"model": model, "optimizer": optimizer, "step": step}, path)
 
@@ -237,6 +243,7 @@ def _q3_wrong():
         (save_model_only, resume_model_only),
         (save, resume_model_only),  # saved, but never loaded
         (save, resume_one_step_late),
+        (save, resume_then_reset_lr),
         (save_objects, resume_by_rebinding),
     ]
 
@@ -267,7 +274,8 @@ def q3(save, resume):
     _q3_train(resumed, optimizer, int(step), 3)
     assert all(torch.equal(p, q) for p, q in zip(resumed.parameters(), uninterrupted.parameters())), (
         "after resuming and 3 more steps the weights differ from 6 steps without a break: is everything the "
-        "next step reads (weights, optimizer state, step) saved and loaded?")
+        "next step reads (weights, optimizer state and settings such as the learning rate, step) saved, "
+        "loaded, and left as loaded?")
 
 
 # --- Q4: a PyTorch per-epoch schedule, translated to a Keras schedule ----------------------------------
