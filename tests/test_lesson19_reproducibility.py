@@ -63,6 +63,9 @@ def test_torch_deterministic_switch_raises_warns_and_fills_empty_with_nan():
         with pytest.raises(RuntimeError, match="put_ does not have a deterministic implementation"):
             torch.zeros(4).put_(index, source)
         assert torch.isnan(torch.empty(3)).all()
+        with pytest.raises(RuntimeError, match="put_ does not have a deterministic implementation"):
+            torch.zeros(4).put_(torch.tensor([0, 1]), source)  # distinct indices: the op is judged
+        assert torch.zeros(4).put_(index, source, accumulate=True)[0] == 3.0
         torch.use_deterministic_algorithms(True, warn_only=True)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
