@@ -13,6 +13,9 @@ test and given its slide metadata by `sidebyside slides`. Debian's chromium, at 
   while the same fields on one line (the old banner, a control) do wrap: the measurement can fail.
   The notebook toolbar offers no nbgrader "Validate" button (issue 10 item 19), while nbgrader's menu
   is there (so the extension did load).
+* The same page, a presenter view (`presenter=True`) of lab 02's unrolled loop (issue 20): the widget
+  fits the notebook's visible area, every text on screen is >= 16 px when it opens and after "fit",
+  and the overview map shows the part of the chain below the screen.
 
 Skipped without Debian's chromium, like tests/test_browser.py.
 """
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -30,7 +34,13 @@ from sidebyside import slides
 
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM),
                                 reason="Debian's chromium is not installed (make system-deps)")
+ROOT = Path(__file__).resolve().parents[1]
 VIEWPORT = {"width": 1280, "height": 720}
+# Lab 02's unrolled-loop graph (torch.fx of `smooth(x, 4)`, the slider's first value), stored: a chain
+# too tall for a 720 px screen at a readable size (issue 20).
+UNROLLED = ROOT / "tests" / "browser" / "unrolled_loop.json"
+GEOMETRY = (ROOT / "tests" / "browser" / "geometry.js").read_text()
+PRESENTER_PX = 16.0  # the smallest text a projector shows readably (the presenter zoom's promise)
 GRAPH = {"name": "deck", "edges": [{"source": "x", "target": "r"}, {"source": "r", "target": "s"}],
          "nodes": [{"id": "x", "op": "placeholder", "label": "x", "kind": "input"},
                    {"id": "r", "op": "relu", "label": "relu", "shape": [2, 3]},
@@ -61,6 +71,9 @@ def deck():
         code("print('tensorflow twin')", metadata={"tags": ["tensorflow"]}),
         md("## A graph"),
         code(f"from sidebyside.widget import GraphView\nview = GraphView({GRAPH!r}, title='deck')\nview"),
+        md("## Presenter"),
+        code(f"unrolled = GraphView({UNROLLED.read_text()!r}, title='unrolled presenter', presenter=True)\n"
+             "unrolled"),
     ]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     return nb
@@ -131,7 +144,8 @@ def test_a_graph_widget_draws_inside_rise(lab, page):
     poll("the graph cell to run", lambda: "GraphView" in slide.inner_text()
          or page.locator(".gv-root .gv-node").count(), 120)
     time.sleep(3)  # a widget view renders shortly after its model arrives
-    assert page.locator(".gv-root .gv-node").count() == 3
+    deck_view = page.locator(".gv-root", has=page.locator(".gv-title", has_text="deck"))
+    assert deck_view.locator(".gv-node").count() == 3
 
 
 def line_boxes(page, needle: str) -> int:
@@ -173,9 +187,55 @@ def test_presentation_mode_fills_the_screen_draws_the_graph_and_keeps_the_banner
     assert page.locator(".jp-LabShell.jp-mod-presentationMode").count() == 1
     notebook_width = page.locator(".jp-NotebookPanel").first.bounding_box()["width"]
     assert notebook_width >= 0.9 * VIEWPORT["width"], notebook_width
-    assert page.locator(".gv-root .gv-node").count() == 3
+    deck_view = page.locator(".gv-root", has=page.locator(".gv-title", has_text="deck"))
+    assert deck_view.locator(".gv-node").count() == 3
     # jupyterlab-rise brings jupyterlab-mathjax3: formulas must still typeset in JupyterLab itself
     poll("the formula to typeset", lambda: page.locator(".jp-RenderedMarkdown mjx-container").count(), 30)
     # Three banner lines drawn as three lines; the same text on one line wraps (the control).
     assert line_boxes(page, "torch.compile backend:") == 3
     assert line_boxes(page, "keras 3.15.1 | device:") > 1
+    presenter_view_fits_the_screen_readably(page)
+
+
+def presenter_view_fits_the_screen_readably(page):
+    """Issue 20: lab 02's unrolled loop with presenter=True at 1280x720. The widget fits the
+    notebook's visible area, every text on screen is >= 16 px, before and after "fit", and where
+    the graph does not fit at that size the overview map shows where the rest is."""
+    root = page.locator(".gv-root", has=page.locator(".gv-title", has_text="unrolled presenter"))
+    root.locator(".gv-node").first.wait_for(timeout=60_000)
+    page.wait_for_function("""() => [...document.querySelectorAll('.gv-root')]
+        .every(r => r.dataset.busy === '0' && Number(r.dataset.drawn || 0) > 0)""", timeout=60_000)
+    page.evaluate(GEOMETRY)
+    handle = root.element_handle()
+
+    def measure():
+        handle.evaluate("r => r.scrollIntoView({block: 'start'})")
+        page.wait_for_timeout(200)  # the scroll settles
+        return handle.evaluate("""r => {
+            const box = r.getBoundingClientRect();
+            const scroller = r.closest('.jp-WindowedPanel-outer') || r.closest('.jp-Notebook');
+            const area = scroller.getBoundingClientRect();
+            const ov = r.querySelector('.gv-overview');
+            const shown = ov.style.display !== 'none' && ov.getBoundingClientRect().height > 0;
+            const view = ov.querySelector('.gv-overview-view').getBBox();
+            const nodes = ov.querySelector('.gv-overview-nodes').getBBox();
+            const canvas = r.querySelector('.gv-canvas').getBoundingClientRect();
+            const off = [...r.querySelectorAll('.gv-node')].filter(n => {
+                const b = n.getBoundingClientRect();
+                return n.style.display === 'none' || b.top < canvas.top - 1 || b.bottom > canvas.bottom + 1;
+            }).length;
+            return {height: box.height, top: box.top, bottom: box.bottom, area: area.height,
+                    areaBottom: area.bottom, shown, view: view.height, map: nodes.height, off,
+                    sizes: gvTextSizes(r)}; }""")
+
+    for step in ("open", "fit"):
+        if step == "fit":  # fit applies its zoom at once; culling follows on the next frame
+            handle.eval_on_selector(".gv-fit", """e => new Promise(done => { e.click();
+                requestAnimationFrame(() => requestAnimationFrame(done)); })""")
+        m = measure()
+        assert m["height"] <= m["area"] and m["bottom"] <= min(VIEWPORT["height"], m["areaBottom"]) + 1, (
+            f"{step}: the presenter widget does not fit the visible notebook area: {m}")
+        assert m["sizes"] and min(m["sizes"].values()) >= PRESENTER_PX, f"{step}: text too small: {m}"
+        # lab 02's chain does not fit at 16 px: part of it is off screen, and the map shows it
+        assert m["off"] > 0 and m["shown"] and 0 < m["view"] < m["map"], f"{step}: no overview: {m}"
+

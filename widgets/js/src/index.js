@@ -390,6 +390,7 @@ class GraphViewUI {
   }
 
   finish(t0, t1, layoutMs) {
+    if (this.presenter) this.keepOnScreen(); // view/zoom.js: the whole widget on the screen
     const ms = performance.now() - t0;
     this.root.dataset.renderMs = String(Math.round(ms));
     this.root.dataset.drawMs = String(Math.round(t1 ? performance.now() - t1 : 0));
