@@ -146,6 +146,9 @@ def test_a_graph_widget_draws_inside_rise(lab, page):
     time.sleep(3)  # a widget view renders shortly after its model arrives
     deck_view = page.locator(".gv-root", has=page.locator(".gv-title", has_text="deck"))
     assert deck_view.locator(".gv-node").count() == 3
+    # a live view (its kernel connected) shows no "saved view" note (issue 20)
+    assert deck_view.get_attribute("data-connection") == "live"
+    assert not deck_view.locator(".gv-note").is_visible()
 
 
 def line_boxes(page, needle: str) -> int:
