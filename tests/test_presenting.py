@@ -15,7 +15,9 @@ test and given its slide metadata by `sidebyside slides`. Debian's chromium, at 
   is there (so the extension did load).
 * The same page, a presenter view (`presenter=True`) of lab 02's unrolled loop (issue 20): the widget
   fits the notebook's visible area, every text on screen is >= 16 px when it opens and after "fit",
-  and the overview map shows the part of the chain below the screen.
+  and the overview map shows the part of the chain below the screen. A graph recording live when
+  the kernel restarts says the recording was cut short, and draws its legend; a live one shows no
+  "saved view" note.
 
 Skipped without Debian's chromium, like tests/test_browser.py.
 """
@@ -40,6 +42,16 @@ VIEWPORT = {"width": 1280, "height": 720}
 # too tall for a 720 px screen at a readable size (issue 20).
 UNROLLED = ROOT / "tests" / "browser" / "unrolled_loop.json"
 GEOMETRY = (ROOT / "tests" / "browser" / "geometry.js").read_text()
+# A live recording that appends a node every 0.1 s for 40 s: the test restarts the kernel midway.
+RECORDING = """import time
+from IPython.display import display
+rec = GraphView(title='recording')
+display(rec)
+for i in range(400):
+    rec.append(nodes=[{'id': f'n{i}', 'op': 'relu', 'label': f'relu{i}', 'kind': 'op'}],
+               edges=[{'source': f'n{i - 1}', 'target': f'n{i}'}] if i else [])
+    rec.flush()
+    time.sleep(0.1)"""
 PRESENTER_PX = 16.0  # the smallest text a projector shows readably (the presenter zoom's promise)
 GRAPH = {"name": "deck", "edges": [{"source": "x", "target": "r"}, {"source": "r", "target": "s"}],
          "nodes": [{"id": "x", "op": "placeholder", "label": "x", "kind": "input"},
@@ -74,6 +86,8 @@ def deck():
         md("## Presenter"),
         code(f"unrolled = GraphView({UNROLLED.read_text()!r}, title='unrolled presenter', presenter=True)\n"
              "unrolled"),
+        md("## Recording"),
+        code(RECORDING),
     ]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     return nb
@@ -198,6 +212,7 @@ def test_presentation_mode_fills_the_screen_draws_the_graph_and_keeps_the_banner
     assert line_boxes(page, "torch.compile backend:") == 3
     assert line_boxes(page, "keras 3.15.1 | device:") > 1
     presenter_view_fits_the_screen_readably(page)
+    restart_cuts_the_recording_short(page)
 
 
 def presenter_view_fits_the_screen_readably(page):
@@ -206,10 +221,10 @@ def presenter_view_fits_the_screen_readably(page):
     the graph does not fit at that size the overview map shows where the rest is."""
     root = page.locator(".gv-root", has=page.locator(".gv-title", has_text="unrolled presenter"))
     root.locator(".gv-node").first.wait_for(timeout=60_000)
-    page.wait_for_function("""() => [...document.querySelectorAll('.gv-root')]
-        .every(r => r.dataset.busy === '0' && Number(r.dataset.drawn || 0) > 0)""", timeout=60_000)
-    page.evaluate(GEOMETRY)
     handle = root.element_handle()
+    page.wait_for_function("r => r.dataset.busy === '0' && Number(r.dataset.drawn || 0) > 0",
+                           arg=handle, timeout=60_000)
+    page.evaluate(GEOMETRY)
 
     def measure():
         handle.evaluate("r => r.scrollIntoView({block: 'start'})")
@@ -241,4 +256,18 @@ def presenter_view_fits_the_screen_readably(page):
         assert m["sizes"] and min(m["sizes"].values()) >= PRESENTER_PX, f"{step}: text too small: {m}"
         # lab 02's chain does not fit at 16 px: part of it is off screen, and the map shows it
         assert m["off"] > 0 and m["shown"] and 0 < m["view"] < m["map"], f"{step}: no overview: {m}"
+
+
+def restart_cuts_the_recording_short(page):
+    """Issue 20: a kernel restart while a graph records live. The header says the recording was cut
+    short (not "raw 0 · shown N"), and the legend is drawn."""
+    rec = page.locator(".gv-root", has=page.locator(".gv-title", has_text="recording"))
+    poll("the recording to show 10 nodes", lambda: rec.locator(".gv-node").count() >= 10, 60)
+    assert rec.get_attribute("data-connection") == "live"
+    page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.restart()")
+    poll("the recording to say it was cut short", lambda: rec.get_attribute("data-connection") == "cut",
+         30)
+    status = rec.locator(".gv-status").inner_text()
+    assert "cut short" in status and "raw 0" not in status, status
+    assert rec.locator(".gv-legend-item").count() >= 1
 

@@ -178,7 +178,7 @@ class GraphViewUI {
   destroy() {
     for (const [ev, fn] of this.handlers) this.model.off(ev, fn);
     if (this.resizer) this.resizer.disconnect();
-    if (this.connectionObserver) this.connectionObserver.disconnect();
+    this.unwatchConnection(); // view/header.js
     clearTimeout(this.relayoutSoon);
     clearTimeout(this.overviewSoon);
     this.layoutSeq += 1; // drop layouts still in flight

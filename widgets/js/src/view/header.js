@@ -19,25 +19,48 @@ export function statusText(raw, nodes, edges, boxes) {
 }
 
 export const SAVED_NOTE = "saved view: pan, zoom and expand work; re-run the cell for live updates";
+export const RESTARTED_NOTE = "the kernel restarted: pan, zoom and expand work; re-run the cell for live updates";
 export const DISCONNECTED = "jupyter-widgets-disconnected"; // ipywidgets' class: no live kernel comm
+export const KERNEL_GONE = new Set(["restarting", "autorestarting", "dead", "terminating"]);
 
 /**
- * What the view says about its kernel, or null while connected. ipywidgets marks a view whose
- * model has no live connection to a kernel (its red "disconnected" icon): one restored from the
- * notebook's saved state (until the cell is re-run), or one whose kernel stopped or restarted.
+ * What the view says about its kernel, or null while connected. `restored`: ipywidgets marks a
+ * view whose model has no live connection to a kernel (its red "disconnected" icon), as a view
+ * restored from the notebook's saved state is until the cell is re-run. `restarted`: the kernel
+ * restarted or stopped after this view was drawn (ipywidgets 8.1 leaves no mark then).
  * `received`: nodes that arrived live and that the document does not hold (Python folds them in
- * when the cell ends), so a recording the kernel never finished. Returns {status, note}: a status
- * line that replaces the counts (null: keep them) and a note under the header.
+ * when the cell ends), so a recording the kernel never finished. Returns {kind, status, note}: a
+ * status line that replaces the counts (null: keep them) and a note under the header.
  */
-export function connectionNote(disconnected, received, edges) {
-  if (!disconnected) return null;
+export function connectionNote(restored, restarted, received, edges) {
+  if (!restored && !restarted) return null;
   if (received > 0) {
     return {
+      kind: "cut",
       status: `recording cut short: the kernel stopped after ${received} nodes, ${edges} edges`,
       note: "what arrived is shown; pan, zoom and expand work; re-run the cell to record it all",
     };
   }
-  return { status: null, note: SAVED_NOTE };
+  return restarted ? { kind: "restarted", status: null, note: RESTARTED_NOTE } : { kind: "saved", status: null, note: SAVED_NOTE };
+}
+
+/**
+ * The kernel status signal of the notebook a widget manager serves, or null: JupyterLab's
+ * ipywidgets manager keeps its notebook's context (sessionContext.statusChanged), a kernel-only
+ * manager its kernel. The one place the view reaches into the manager (anywidget passes it on as
+ * model.widget_manager); elsewhere (a page without JupyterLab) there is none.
+ */
+export function kernelStatusSignal(wm) {
+  try {
+    const ctx = wm && wm.context;
+    const sc = ctx && ctx.sessionContext;
+    if (sc && sc.statusChanged && typeof sc.statusChanged.connect === "function") return sc.statusChanged;
+    const k = wm && wm.kernel;
+    if (k && k.statusChanged && typeof k.statusChanged.connect === "function") return k.statusChanged;
+  } catch (err) {
+    // a manager of another shape: no signal
+  }
+  return null;
 }
 
 /** GraphViewUI's header and busy methods (state: titleEl, countersEl, statusEl, busy). */
@@ -67,30 +90,49 @@ export const headerMethods = {
 
   /**
    * Follow ipywidgets' mark of a view without a live kernel connection (a class on the view's
-   * element, set and cleared as the connection changes) and say what that means in the header.
+   * element, set and cleared as the connection changes) and the kernel's restarts, and say what
+   * that means in the header.
    */
   watchConnection() {
     const host = this.el;
     if (!host || !host.classList) return;
+    const update = () => {
+      if (this.state) this.updateHeader();
+      else this.showConnection();
+    };
     const check = () => {
       const off = !!(host.closest ? host.closest("." + DISCONNECTED) : host.classList.contains(DISCONNECTED));
       if (off === !!this.disconnected) return;
       this.disconnected = off;
-      if (this.state) this.updateHeader();
-      else this.showConnection();
+      update();
     };
     check();
     if (typeof MutationObserver !== "undefined") {
       this.connectionObserver = new MutationObserver(check);
       this.connectionObserver.observe(host, { attributes: true, attributeFilter: ["class"] });
     }
+    const signal = kernelStatusSignal(this.model.widget_manager);
+    if (signal) {
+      this.kernelSignal = signal;
+      this.onKernelStatus = (_sender, status) => {
+        if (!KERNEL_GONE.has(status) || this.kernelGone) return;
+        this.kernelGone = true; // for good: a re-run cell makes a new model and view
+        update();
+      };
+      signal.connect(this.onKernelStatus, this);
+    }
+  },
+
+  unwatchConnection() {
+    if (this.connectionObserver) this.connectionObserver.disconnect();
+    if (this.kernelSignal) this.kernelSignal.disconnect(this.onKernelStatus, this);
   },
 
   showConnection() {
     if (!this.noteEl) return;
     const received = this.state === this.rootState ? this.liveReceived() : 0;
-    const c = connectionNote(!!this.disconnected, received, this.state ? this.state.edges.length : 0);
-    const kind = !c ? "live" : c.status ? "cut" : "saved";
+    const c = connectionNote(!!this.disconnected, !!this.kernelGone, received, this.state ? this.state.edges.length : 0);
+    const kind = c ? c.kind : "live";
     if (this.root.dataset.connection !== kind) {
       // written only when it changes: live growth updates the header with every batch
       this.noteEl.textContent = c ? c.note : "";
