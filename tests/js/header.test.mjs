@@ -22,6 +22,7 @@ test("a view without its kernel says what it can do: restored, restarted, or a r
   assert.equal(connectionNote(false, false, 29, 28), null); // a live recording in progress
   assert.deepEqual(connectionNote(true, false, 0, 9), { kind: "saved", status: null, note: SAVED_NOTE });
   assert.deepEqual(connectionNote(false, true, 0, 9), { kind: "restarted", status: null, note: RESTARTED_NOTE });
+  assert.equal(connectionNote(true, true, 0, 9).kind, "saved"); // a saved view whose new kernel restarts
   for (const [restored, restarted] of [[false, true], [true, false]]) {
     const cut = connectionNote(restored, restarted, 29, 28);
     assert.equal(cut.kind, "cut");

@@ -41,7 +41,8 @@ export function connectionNote(restored, restarted, received, edges) {
       note: "what arrived is shown; pan, zoom and expand work; re-run the cell to record it all",
     };
   }
-  return restarted ? { kind: "restarted", status: null, note: RESTARTED_NOTE } : { kind: "saved", status: null, note: SAVED_NOTE };
+  // a saved view stays one (a restart changes nothing it can do); a live one lost its kernel
+  return restored ? { kind: "saved", status: null, note: SAVED_NOTE } : { kind: "restarted", status: null, note: RESTARTED_NOTE };
 }
 
 /**
