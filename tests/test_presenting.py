@@ -153,16 +153,14 @@ def test_rise_slides_follow_the_cells_and_reveal_the_twin_as_a_fragment(lab, pag
                    "(shared module @jupyterlab/console missing): widgets render as text in slides")
 def test_a_graph_widget_draws_inside_rise(lab, page):
     slide = open_rise_slide(page, lab, "A graph")
+    # the cell itself: Shift+Enter moves on to the next slide (the deck goes on after this one)
+    cell = slide.locator(".jp-CodeCell").first.element_handle()
     slide.locator(".jp-CodeCell .jp-InputArea-editor").first.click()
     page.keyboard.press("Shift+Enter")
-    poll("the graph cell to run", lambda: "GraphView" in slide.inner_text()
+    poll("the graph cell to run", lambda: "GraphView" in cell.text_content()
          or page.locator(".gv-root .gv-node").count(), 120)
     time.sleep(3)  # a widget view renders shortly after its model arrives
-    deck_view = page.locator(".gv-root", has=page.locator(".gv-title", has_text="deck"))
-    assert deck_view.locator(".gv-node").count() == 3
-    # a live view (its kernel connected) shows no "saved view" note (issue 20)
-    assert deck_view.get_attribute("data-connection") == "live"
-    assert not deck_view.locator(".gv-note").is_visible()
+    assert page.locator(".gv-root .gv-node").count() == 3
 
 
 def line_boxes(page, needle: str) -> int:
@@ -206,6 +204,9 @@ def test_presentation_mode_fills_the_screen_draws_the_graph_and_keeps_the_banner
     assert notebook_width >= 0.9 * VIEWPORT["width"], notebook_width
     deck_view = page.locator(".gv-root", has=page.locator(".gv-title", has_text="deck"))
     assert deck_view.locator(".gv-node").count() == 3
+    # a live view (its kernel connected) shows no "saved view" note (issue 20)
+    assert deck_view.get_attribute("data-connection") == "live"
+    assert not deck_view.locator(".gv-note").is_visible()
     # jupyterlab-rise brings jupyterlab-mathjax3: formulas must still typeset in JupyterLab itself
     poll("the formula to typeset", lambda: page.locator(".jp-RenderedMarkdown mjx-container").count(), 30)
     # Three banner lines drawn as three lines; the same text on one line wraps (the control).
