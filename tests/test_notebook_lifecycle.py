@@ -13,7 +13,8 @@
    state, and it reopens drawing from it. Both are the package's lab extension sidebyside-lab
    (widgets/labext): ipywidgets' manager alone marks every reopened notebook dirty and, on save,
    writes only models with a live kernel comm, dropping every restored one (ipywidgets#3270). With
-   the extension disabled the same save loses the state: the test shows that too.
+   the extension disabled the same save loses the state: the test shows that too. The reopened
+   graph says it is a saved view and what works until its cell is re-run (issue 20).
 The server uses this environment's JupyterLab settings (saveState from the package's overrides.d);
 no news pop-up may appear. Screenshots of every step go to a folder the test prints
 (SIDEBYSIDE_ARTIFACTS, else a temporary one). Needs `apt-get install -y chromium`.
@@ -263,6 +264,8 @@ SLIDER_DRAWN = """() => window.jupyterapp.shell.currentWidget.node
 GRAPH_DRAWN = """() => { const r = window.jupyterapp.shell.currentWidget.node
     .querySelector('.jp-OutputArea-output .gv-root');
     return !!r && r.dataset.busy === '0' && r.querySelectorAll('.gv-node').length > 0; }"""
+# What a graph restored without a live kernel connection says (widgets/js/src/view/header.js).
+SAVED_NOTE = "saved view: pan, zoom and expand work; re-run the cell for live updates"
 KINDS = {"plain_slider.ipynb": (PLAIN_SLIDER, SLIDER_DRAWN),
          "one_graph.ipynb": (ONE_GRAPH, GRAPH_DRAWN)}
 EXTENSION = "sidebyside-lab"
@@ -364,6 +367,13 @@ def test_saving_a_reopened_notebook_keeps_its_widget_state(lab, page, artifacts,
     open_notebook(page, lab, str(path.relative_to(lab.root)))
     poll("the widget to draw again from the re-saved state", lambda: page.evaluate(drawn), 120)
     shot(page, artifacts, f"resaved-{name.split('.')[0]}", ".jp-OutputArea-output")
+    if drawn == GRAPH_DRAWN:
+        # Issue 20: restored with no live kernel connection, the graph says what it can still do
+        # (ipywidgets' red "disconnected" icon alone reads as an error to a newcomer).
+        note = page.evaluate("""() => { const r = window.jupyterapp.shell.currentWidget.node
+            .querySelector('.jp-OutputArea-output .gv-root'); const n = r.querySelector('.gv-note');
+            return [r.dataset.connection, n && n.offsetHeight > 0 ? n.textContent : '']; }""")
+        assert note == ["saved", SAVED_NOTE], note
     assert MODEL_ERROR not in notebook_text(page)
     assert not [e for e in page.errors if "model not found" in e.lower()], page.errors
     close_all(page, lab)

@@ -13,6 +13,11 @@ test and given its slide metadata by `sidebyside slides`. Debian's chromium, at 
   while the same fields on one line (the old banner, a control) do wrap: the measurement can fail.
   The notebook toolbar offers no nbgrader "Validate" button (issue 10 item 19), while nbgrader's menu
   is there (so the extension did load).
+* The same page, a presenter view (`presenter=True`) of lab 02's unrolled loop (issue 20): the widget
+  fits the notebook's visible area, every text on screen is >= 16 px when it opens and after "fit",
+  and the overview map shows the part of the chain below the screen. A graph recording live when
+  the kernel restarts says the recording was cut short, and draws its legend; a live one shows no
+  "saved view" note.
 
 Skipped without Debian's chromium, like tests/test_browser.py.
 """
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -30,7 +36,23 @@ from sidebyside import slides
 
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM),
                                 reason="Debian's chromium is not installed (make system-deps)")
+ROOT = Path(__file__).resolve().parents[1]
 VIEWPORT = {"width": 1280, "height": 720}
+# Lab 02's unrolled-loop graph (torch.fx of `smooth(x, 4)`, the slider's first value), stored: a chain
+# too tall for a 720 px screen at a readable size (issue 20).
+UNROLLED = ROOT / "tests" / "browser" / "unrolled_loop.json"
+GEOMETRY = (ROOT / "tests" / "browser" / "geometry.js").read_text()
+# A live recording that appends a node every 0.1 s for 40 s: the test restarts the kernel midway.
+RECORDING = """import time
+from IPython.display import display
+rec = GraphView(title='recording')
+display(rec)
+for i in range(400):
+    rec.append(nodes=[{'id': f'n{i}', 'op': 'relu', 'label': f'relu{i}', 'kind': 'op'}],
+               edges=[{'source': f'n{i - 1}', 'target': f'n{i}'}] if i else [])
+    rec.flush()
+    time.sleep(0.1)"""
+PRESENTER_PX = 16.0  # the smallest text a projector shows readably (the presenter zoom's promise)
 GRAPH = {"name": "deck", "edges": [{"source": "x", "target": "r"}, {"source": "r", "target": "s"}],
          "nodes": [{"id": "x", "op": "placeholder", "label": "x", "kind": "input"},
                    {"id": "r", "op": "relu", "label": "relu", "shape": [2, 3]},
@@ -61,6 +83,11 @@ def deck():
         code("print('tensorflow twin')", metadata={"tags": ["tensorflow"]}),
         md("## A graph"),
         code(f"from sidebyside.widget import GraphView\nview = GraphView({GRAPH!r}, title='deck')\nview"),
+        md("## Presenter"),
+        code(f"unrolled = GraphView({UNROLLED.read_text()!r}, title='unrolled presenter', presenter=True)\n"
+             "unrolled"),
+        md("## Recording"),
+        code(RECORDING),
     ]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     return nb
@@ -126,9 +153,11 @@ def test_rise_slides_follow_the_cells_and_reveal_the_twin_as_a_fragment(lab, pag
                    "(shared module @jupyterlab/console missing): widgets render as text in slides")
 def test_a_graph_widget_draws_inside_rise(lab, page):
     slide = open_rise_slide(page, lab, "A graph")
+    # the cell itself: Shift+Enter moves on to the next slide (the deck goes on after this one)
+    cell = slide.locator(".jp-CodeCell").first.element_handle()
     slide.locator(".jp-CodeCell .jp-InputArea-editor").first.click()
     page.keyboard.press("Shift+Enter")
-    poll("the graph cell to run", lambda: "GraphView" in slide.inner_text()
+    poll("the graph cell to run", lambda: "GraphView" in cell.text_content()
          or page.locator(".gv-root .gv-node").count(), 120)
     time.sleep(3)  # a widget view renders shortly after its model arrives
     assert page.locator(".gv-root .gv-node").count() == 3
@@ -173,9 +202,73 @@ def test_presentation_mode_fills_the_screen_draws_the_graph_and_keeps_the_banner
     assert page.locator(".jp-LabShell.jp-mod-presentationMode").count() == 1
     notebook_width = page.locator(".jp-NotebookPanel").first.bounding_box()["width"]
     assert notebook_width >= 0.9 * VIEWPORT["width"], notebook_width
-    assert page.locator(".gv-root .gv-node").count() == 3
+    deck_view = page.locator(".gv-root", has=page.locator(".gv-title", has_text="deck"))
+    assert deck_view.locator(".gv-node").count() == 3
+    # a live view (its kernel connected) shows no "saved view" note (issue 20)
+    assert deck_view.get_attribute("data-connection") == "live"
+    assert not deck_view.locator(".gv-note").is_visible()
     # jupyterlab-rise brings jupyterlab-mathjax3: formulas must still typeset in JupyterLab itself
     poll("the formula to typeset", lambda: page.locator(".jp-RenderedMarkdown mjx-container").count(), 30)
     # Three banner lines drawn as three lines; the same text on one line wraps (the control).
     assert line_boxes(page, "torch.compile backend:") == 3
     assert line_boxes(page, "keras 3.15.1 | device:") > 1
+    presenter_view_fits_the_screen_readably(page)
+    restart_cuts_the_recording_short(page)
+
+
+def presenter_view_fits_the_screen_readably(page):
+    """Issue 20: lab 02's unrolled loop with presenter=True at 1280x720. The widget fits the
+    notebook's visible area, every text on screen is >= 16 px, before and after "fit", and where
+    the graph does not fit at that size the overview map shows where the rest is."""
+    root = page.locator(".gv-root", has=page.locator(".gv-title", has_text="unrolled presenter"))
+    root.locator(".gv-node").first.wait_for(timeout=60_000)
+    handle = root.element_handle()
+    page.wait_for_function("r => r.dataset.busy === '0' && Number(r.dataset.drawn || 0) > 0",
+                           arg=handle, timeout=60_000)
+    page.evaluate(GEOMETRY)
+
+    def measure():
+        handle.evaluate("r => r.scrollIntoView({block: 'start'})")
+        page.wait_for_timeout(200)  # the scroll settles
+        return handle.evaluate("""r => {
+            const box = r.getBoundingClientRect();
+            const scroller = r.closest('.jp-WindowedPanel-outer') || r.closest('.jp-Notebook');
+            const area = scroller.getBoundingClientRect();
+            const ov = r.querySelector('.gv-overview');
+            const shown = ov.style.display !== 'none' && ov.getBoundingClientRect().height > 0;
+            const view = ov.querySelector('.gv-overview-view').getBBox();
+            const nodes = ov.querySelector('.gv-overview-nodes').getBBox();
+            const canvas = r.querySelector('.gv-canvas').getBoundingClientRect();
+            const off = [...r.querySelectorAll('.gv-node')].filter(n => {
+                const b = n.getBoundingClientRect();
+                return n.style.display === 'none' || b.top < canvas.top - 1 || b.bottom > canvas.bottom + 1;
+            }).length;
+            return {height: box.height, top: box.top, bottom: box.bottom, area: area.height,
+                    areaBottom: area.bottom, shown, view: view.height, map: nodes.height, off,
+                    sizes: gvTextSizes(r)}; }""")
+
+    for step in ("open", "fit"):
+        if step == "fit":  # fit applies its zoom at once; culling follows on the next frame
+            handle.eval_on_selector(".gv-fit", """e => new Promise(done => { e.click();
+                requestAnimationFrame(() => requestAnimationFrame(done)); })""")
+        m = measure()
+        assert m["height"] <= m["area"] and m["bottom"] <= min(VIEWPORT["height"], m["areaBottom"]) + 1, (
+            f"{step}: the presenter widget does not fit the visible notebook area: {m}")
+        assert m["sizes"] and min(m["sizes"].values()) >= PRESENTER_PX, f"{step}: text too small: {m}"
+        # lab 02's chain does not fit at 16 px: part of it is off screen, and the map shows it
+        assert m["off"] > 0 and m["shown"] and 0 < m["view"] < m["map"], f"{step}: no overview: {m}"
+
+
+def restart_cuts_the_recording_short(page):
+    """Issue 20: a kernel restart while a graph records live. The header says the recording was cut
+    short (not "raw 0 · shown N"), and the legend is drawn."""
+    rec = page.locator(".gv-root", has=page.locator(".gv-title", has_text="recording"))
+    poll("the recording to show 10 nodes", lambda: rec.locator(".gv-node").count() >= 10, 60)
+    assert rec.get_attribute("data-connection") == "live"
+    page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.restart()")
+    poll("the recording to say it was cut short", lambda: rec.get_attribute("data-connection") == "cut",
+         30)
+    status = rec.locator(".gv-status").inner_text()
+    assert "cut short" in status and "raw 0" not in status, status
+    assert rec.locator(".gv-legend-item").count() >= 1
+

@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  MAX_ZOOM, PRESENTER_ZOOM, fitScale, fitTransform, onScreen, panTo, startTransform, wheelZoom, zoomMethods,
+  MAX_ZOOM, PRESENTER_ZOOM, fitScale, fitTransform, onScreen, panTo, presenterHeight, readableFit, startTransform,
+  wheelZoom, zoomMethods,
 } from "../../widgets/js/src/view/zoom.js";
 import { fakeView } from "./fakes.mjs";
 
@@ -102,4 +103,39 @@ test("a new canvas width fits a fitting graph again and keeps a big one's centre
   v.size = { W: 300, H: 400 };
   v.refit(700);
   assert.deepEqual(v.zoom, { k: 1, x: 200, y: -40 });
+});
+
+test("a presenter's fit never goes below the readable zoom: a tall chain keeps the middle of the screen", () => {
+  // lab 02's unrolled loop: a narrow chain, far taller than a 500 px canvas at 1.6
+  const b = { x0: 0, y0: 0, x1: 120, y1: 900 };
+  const W = 1200;
+  const H = 500;
+  assert.ok(fitScale(b, W, H) < PRESENTER_ZOOM); // an ordinary fit would shrink the text
+  const top = readableFit(b, { k: 3, x: 0, y: 0 }, W, H, PRESENTER_ZOOM, 2);
+  assert.equal(top.k, PRESENTER_ZOOM);
+  assert.equal(toScreen(top, 0, 0)[0] + toScreen(top, 120, 0)[0], W); // narrow: centred across
+  assert.equal(toScreen(top, 0, 0)[1], 10); // the screen's middle was above the graph: its top shows
+  // Scrolled to the middle (scene y 450 in the middle of the screen): it stays there.
+  const mid = readableFit(b, { k: 1, x: 0, y: H / 2 - 450 }, W, H, PRESENTER_ZOOM, 2);
+  assert.equal(toScreen(mid, 0, 450)[1], H / 2);
+  // Past the end: the bottom of the graph 10 px above the canvas's bottom, no empty screen.
+  const end = readableFit(b, { k: 1, x: 0, y: -2000 }, W, H, PRESENTER_ZOOM, 2);
+  assert.equal(toScreen(end, 0, 900)[1], H - 10);
+  // A graph that fits at a readable zoom is fitted whole, at most at kMax.
+  assert.deepEqual(readableFit({ x0: 0, y0: 0, x1: 100, y1: 100 }, top, W, H, PRESENTER_ZOOM, 2),
+                   fitTransform({ x0: 0, y0: 0, x1: 100, y1: 100 }, W, 2));
+});
+
+test("fit() of a presenter view that cannot fit readably stays at the presenter zoom", () => {
+  const v = fakeView({ bounds: { x0: 0, y0: 0, x1: 120, y1: 900 }, zoom: { k: 1, x: 0, y: 0 }, presenter: true }, zoomMethods);
+  v.fit();
+  assert.equal(v.zoom.k, PRESENTER_ZOOM);
+  v.presenter = false;
+  v.fit();
+  assert.ok(v.zoom.k < 0.5); // the ordinary fit shows it all
+});
+
+test("a presenter's canvas takes what the notebook shows at once, less the widget's other parts", () => {
+  assert.equal(presenterHeight(607, 103), 498); // JupyterLab at 1280x720, presentation mode
+  assert.equal(presenterHeight(300, 150), 200); // never under the least
 });

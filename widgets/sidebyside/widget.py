@@ -280,7 +280,9 @@ class GraphView(_ShownWithPicture, anywidget.AnyWidget):
     height = traitlets.Int(0).tag(sync=True)
     #: Use the whole output width (and more of the window's height).
     full_width = traitlets.Bool(False).tag(sync=True)
-    #: For a projector: full width, larger type, and it opens at a larger zoom.
+    #: For a projector: full width, larger type, it opens at a larger zoom, the widget fits the
+    #: notebook's visible height, and "fit" never zooms below that readable size (the overview map
+    #: shows what is off screen).
     presenter = traitlets.Bool(False).tag(sync=True)
     _epoch = traitlets.Int(0).tag(sync=True)
 

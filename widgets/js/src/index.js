@@ -19,7 +19,7 @@
 //   view/legend.js   colours and the legend
 //   view/details.js  the details panel of a clicked node
 //   view/strip.js    the strip of compiled graphs and graph breaks
-//   view/header.js   title, counters, status line and the busy state
+//   view/header.js   title, counters, status line, the busy state, a note when the kernel is gone
 import { GROUP_PREFIX, FAMILY_PREFIX, ancestry, indexDocSliced, visibleGraphSliced } from "./graph.js";
 import { layoutWorker } from "./layoutclient.js";
 import { layoutInput } from "./request.js";
@@ -73,6 +73,8 @@ class GraphViewUI {
     this.titleEl = html("span", "gv-title", head);
     this.countersEl = html("span", "gv-counters", head);
     this.statusEl = html("span", "gv-status", head);
+    this.noteEl = html("div", "gv-note", root); // view/header.js: a view without its kernel
+    this.noteEl.style.display = "none";
     const bar = html("div", "gv-toolbar", root);
     const lab = html("label", "gv-simplified", bar);
     this.simplifiedBox = html("input", "", lab);
@@ -170,11 +172,13 @@ class GraphViewUI {
       else if (this.vis && this.vis.nodes.has(t.dataset.id)) this.onNodeClick(this.vis.nodes.get(t.dataset.id));
     });
     this.listenPanZoom(); // view/zoom.js
+    this.watchConnection(); // view/header.js
   }
 
   destroy() {
     for (const [ev, fn] of this.handlers) this.model.off(ev, fn);
     if (this.resizer) this.resizer.disconnect();
+    this.unwatchConnection(); // view/header.js
     clearTimeout(this.relayoutSoon);
     clearTimeout(this.overviewSoon);
     this.layoutSeq += 1; // drop layouts still in flight
@@ -390,6 +394,7 @@ class GraphViewUI {
   }
 
   finish(t0, t1, layoutMs) {
+    if (this.presenter) this.keepOnScreen(); // view/zoom.js: the whole widget on the screen
     const ms = performance.now() - t0;
     this.root.dataset.renderMs = String(Math.round(ms));
     this.root.dataset.drawMs = String(Math.round(t1 ? performance.now() - t1 : 0));

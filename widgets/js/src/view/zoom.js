@@ -51,6 +51,37 @@ export function startTransform(b, pos, boxList, W, H, k) {
   return { k, x, y: 10 - b.y0 * k };
 }
 
+/**
+ * "fit" for a projector: the whole graph when it fits at a scale >= kMin (at most kMax); else
+ * scale kMin, so text stays readable, keeping the scene point now in the middle of the screen in
+ * the middle, but never showing space past the graph's edges (its top 10 px below the canvas top
+ * when it is near). What is left off screen is on the overview map (view/overview.js).
+ */
+export function readableFit(b, zoom, W, H, kMin, kMax) {
+  const kFit = fitScale(b, W, H);
+  if (kFit >= kMin) return fitTransform(b, W, Math.min(kMax, kFit));
+  const k = kMin;
+  // One axis: null when the graph fits across it at scale k; else the offset that keeps the scene
+  // point now in the middle there, held between the graph's two edges (10 px margins).
+  const along = (lo, hi, span, offset) => {
+    if ((hi - lo) * k <= span - 20) return null;
+    const want = span / 2 - ((span / 2 - offset) / zoom.k) * k;
+    return Math.max(span - 10 - hi * k, Math.min(10 - lo * k, want));
+  };
+  const x = along(b.x0, b.x1, W, zoom.x) ?? (W - (b.x1 - b.x0) * k) / 2 - b.x0 * k; // centred
+  const y = along(b.y0, b.y1, H, zoom.y) ?? 10 - b.y0 * k; // its top at the top
+  return { k, x, y };
+}
+
+/**
+ * The canvas height a presenter's widget can have: what the notebook shows of it at once (`area`,
+ * its scrolling panel's height) less the widget's other parts (`chrome`: header, toolbar, strip,
+ * legend) and a small margin; never under `least`.
+ */
+export function presenterHeight(area, chrome, least = 200) {
+  return Math.round(Math.max(least, area - chrome - 6));
+}
+
 /** Is box p {x, y, w, h} (centred on x, y) entirely on a W x H screen under `zoom`? */
 export function onScreen(p, zoom, W, H) {
   const { k, x, y } = zoom;
@@ -102,8 +133,48 @@ export const zoomMethods = {
 
   maxHeight(fallback) {
     const vh = (typeof window !== "undefined" && window.innerHeight) || 0;
+    if (this.presenter) {
+      const area = this.visibleArea();
+      if (area) return presenterHeight(area, this.chromeHeight());
+    }
     if (!vh) return fallback;
     return Math.round(this.presenter ? Math.max(300, vh - 170) : Math.min(720, Math.max(260, vh * 0.7)));
+  },
+
+  /**
+   * The height of what the page shows of this widget at once: its outermost scrolling ancestor
+   * (JupyterLab's notebook panel; the output areas inside it scroll too but take their content's
+   * height), within the window; 0 before the widget is on the page.
+   */
+  visibleArea() {
+    if (typeof getComputedStyle === "undefined" || !this.root.isConnected) return 0;
+    let area = window.innerHeight || 0;
+    let outer = 0;
+    for (let el = this.root.parentElement; el && el !== document.body; el = el.parentElement) {
+      const oy = getComputedStyle(el).overflowY;
+      if ((oy === "auto" || oy === "scroll") && el.clientHeight > 0) outer = el.clientHeight;
+    }
+    if (outer) area = area ? Math.min(area, outer) : outer;
+    return area;
+  },
+
+  /** The widget's height outside the canvas; a legend not drawn yet counts as one line. */
+  chromeHeight() {
+    const legend = this.legend && !this.legend.childElementCount ? 1.4 * parseFloat(getComputedStyle(this.root).fontSize) + 4 : 0;
+    return this.root.offsetHeight - this.canvas.offsetHeight + legend;
+  },
+
+  /**
+   * Presenter, automatic height, after a draw: if the widget (its legend wrapped, a strip shown)
+   * is still taller than what the page shows at once, shorten the canvas by the difference.
+   */
+  keepOnScreen() {
+    if (!this.presenter || this.model.get("height") > 0 || this.userHeight !== undefined) return;
+    const area = this.visibleArea();
+    const over = area ? this.root.offsetHeight + 6 - area : 0;
+    if (over <= 0) return;
+    this.setCanvasHeight(Math.max(200, this.canvasSize().H - over));
+    this.placeOverview();
   },
 
   /** Wheel zooms about the pointer; a drag on the background pans. */
@@ -157,13 +228,15 @@ export const zoomMethods = {
     return fitScale(this.bounds, W, H);
   },
 
-  /** Show everything, zooming out as far as that needs. */
+  /** Show everything, zooming out as far as that needs (a presenter: as far as stays readable). */
   fit() {
     this.userMoved = false;
     const b = this.bounds;
     if (!b) return;
-    const { W } = this.canvasSize();
-    this.zoom = fitTransform(b, W, Math.min(this.presenter ? 2 : 1.25, this.fitZoom()));
+    const { W, H } = this.canvasSize();
+    // A projector: never below the presenter's readable size; the map shows what does not fit.
+    if (this.presenter) this.zoom = readableFit(b, this.zoom, W, H, PRESENTER_ZOOM, 2);
+    else this.zoom = fitTransform(b, W, Math.min(1.25, this.fitZoom()));
     this.applyZoom();
   },
 
