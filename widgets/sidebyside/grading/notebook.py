@@ -67,7 +67,8 @@ class Assignment:
     tests: dict[str, float]  # grade_id -> points, in notebook order
     answers: list[str]  # grade_ids of autograded answer cells, in order
     checks: dict[str, Check]
-    release_sources: dict[str, str] = field(default_factory=dict)  # test grade_id -> visible source
+    release_sources: dict[str, str] = field(default_factory=dict)  # test grade_id -> student version
+    visible_tests: dict[str, str] = field(default_factory=dict)  # test grade_id -> its visible asserts
 
     @property
     def max_score(self) -> float:
@@ -118,6 +119,7 @@ def load_assignment(course_dir: Path, name: str) -> Assignment:
         if gid in tests:
             assignment.release_sources[gid] = student_test_source(cell.source, gid, tests[gid],
                                                                   checks[gid])
+            assignment.visible_tests[gid] = strip_hidden_tests(cell.source)
     return assignment
 
 
@@ -189,7 +191,14 @@ def plan_from_bytes(data: bytes, assignment: Assignment) -> Plan:
                     or meta.get("solution"):
                 plan.notes.append(f"the nbgrader metadata of test cell {gid} was edited: ignored, "
                                   "the instructor's points and tests apply")
-            if strip_hidden_tests(source) != assignment.release_sources[gid]:
+            # the tests as given, with or without the line that prints their verdict (the
+            # instructor's own notebook has none; a student who deletes it changes no test)
+            visible = strip_hidden_tests(source)
+            student_version = assignment.release_sources[gid]
+            announce = student_version[:len(student_version) - len(assignment.visible_tests[gid])]
+            if announce and visible.startswith(announce):
+                visible = visible[len(announce):]
+            if visible != assignment.visible_tests[gid]:
                 plan.notes.append(f"test cell {gid} was edited: your edits were ignored, "
                                   "the original tests ran")
             plan.steps.append(_probe_step(gid))
