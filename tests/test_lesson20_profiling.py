@@ -136,6 +136,7 @@ def test_tf_function_traces_per_shape_unless_told_and_the_signature_refuses_othe
     assert counts == [1, 2, 3, 4]
     assert signed.experimental_get_tracing_count() == 1
     assert relaxed.experimental_get_tracing_count() == 2
+    assert "(None, 4)" in relaxed.pretty_printed_concrete_signatures()  # the second trace generalises
     with pytest.raises(TypeError, match="Binding inputs to tf.function failed"):
         signed(tf.ones([8, 5]))
 
