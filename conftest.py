@@ -125,7 +125,9 @@ def unit_scheduling(costs: dict[str, dict[str, float]]):
         def _reschedule(self, node):
             if node.shutting_down:
                 return
-            if not self.workqueue:
+            if not self.workqueue or (self._waiting_lane(node) and self._next_scope(node) is None):
+                # nothing more for it: a worker holds its last test back until it hears whether
+                # more work comes (xdist), which for an idle lane would be the end of the run
                 node.shutdown()
                 return
             if self._pending_of(self.assigned_work[node]) > 2:

@@ -60,9 +60,12 @@ def test_the_third_worker_takes_only_what_mostly_waits():
     sched, (gw0, gw1, gw2) = scheduler(3, costs)
     assert files_of(sched, gw2) == ["waits_a.py", "waits_b.py"]
     assert not any("waits" in f for f in files_of(sched, gw0) + files_of(sched, gw1))
-    # its lane empty, gw2 is given nothing more when it finishes, though CPU work is left
+    # its lane empty, gw2 is given nothing more though CPU work is left, and is told so after its
+    # next test: an xdist worker runs its last test only when it knows whether more work comes
+    sched.mark_test_complete(gw2, gw2.sent[0])
+    assert gw2.shutting_down and sched.workqueue
     finish(sched, gw2)
-    assert files_of(sched, gw2) == ["waits_a.py", "waits_b.py"] and sched.workqueue
+    assert files_of(sched, gw2) == ["waits_a.py", "waits_b.py"]
     before = files_of(sched, gw0)
     finish(sched, gw0)
     taken = files_of(sched, gw0)[len(before):]
