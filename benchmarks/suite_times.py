@@ -136,7 +136,14 @@ def compare(before: list[dict], after: list[dict]) -> str:
 
 def write_costs(records: list[dict], path: Path) -> None:
     """Each file's summed wall and CPU seconds, read by conftest.py: it starts the costly files
-    first, and runs the files that mostly wait (CPU well under wall) beside the CPU-bound ones."""
+    first, and runs the files that mostly wait (CPU well under wall) beside the CPU-bound ones.
+
+    Measure with two workers (`JOBS=2 python benchmarks/suite_times.py`): with three, CPU-bound files share two cores and
+    their CPU falls under two thirds of their wall, as if they waited."""
+    workers = {r["worker"] for r in records if r["worker"].startswith("gw")}
+    if len(workers) > 2:
+        raise SystemExit(f"costs come from a run with two workers (JOBS=2 python benchmarks/suite_times.py); this profile "
+                         f"has {len(workers)}, whose CPU-bound files look like they wait")
     costs = {name: {"wall": round(row["wall"], 1), "cpu": round(row["cpu"], 1)}
              for name, row in per_file(records).items()}
     path.write_text(json.dumps(dict(sorted(costs.items())), indent=1) + "\n")
