@@ -142,6 +142,8 @@ def main() -> int:
 
     with LocalHub(args.students) as lh:
         lh.hub.add_users(lh.students)
+        lh.issue(lh.students)  # the instructor hands out initial passwords (hub/README.md)...
+        lh.activate(lh.students)  # ...each student replaces theirs once, before the class
         students = [Student(n) for n in lh.students]
         meter = HubMeter(lh.proc.pid)
         meter.start()
