@@ -62,3 +62,28 @@ def test_the_student_sees_the_feedbacks_line_when_the_cell_passes_and_when_it_fa
     # once: the next cell prints its own output and no verdict
     verdicts = [line for line in failed.splitlines() if line.startswith(("✔", "✘"))]
     assert len(verdicts) == 1 and failed.rstrip().endswith("next")
+
+
+def test_the_announce_line_is_no_edit_and_an_edited_test_still_is(tmp_path):
+    from sidebyside.grading.notebook import plan_submission
+
+    assignment = load_assignment(COURSE, "ps01_tensors")
+    release = nbformat.read(COURSE / "release" / "ps01_tensors" / "ps01_tensors.ipynb",
+                            as_version=4)
+
+    def notes_with(change) -> list[str]:
+        nb = nbformat.from_dict(release)
+        for cell in nb.cells:
+            if nbgrader_meta(cell).get("grade_id") == "ps01_q1_tests":
+                cell.source = change(cell.source)
+        path = tmp_path / f"{len(list(tmp_path.iterdir()))}.ipynb"
+        nbformat.write(nb, path)
+        return plan_submission(path, assignment).notes
+
+    assert notes_with(lambda s: s) == []  # the student version as released
+    assert notes_with(lambda s: "\n".join(s.splitlines()[2:])) == []  # announce line deleted
+    assert plan_submission(COURSE / "source" / "ps01_tensors" / "ps01_tensors.ipynb",
+                           assignment).notes == []  # the instructor's, which never had one
+    edited = notes_with(lambda s: s.replace("assert isinstance", "assert 1 or isinstance", 1))
+    assert edited == ["test cell ps01_q1_tests was edited: your edits were ignored, "
+                      "the original tests ran"]

@@ -69,6 +69,7 @@ class Assignment:
     checks: dict[str, Check]
     release_sources: dict[str, str] = field(default_factory=dict)  # test grade_id -> student version
     visible_tests: dict[str, str] = field(default_factory=dict)  # test grade_id -> its visible asserts
+    announces: dict[str, str] = field(default_factory=dict)  # test grade_id -> its announce line + "\n"
 
     @property
     def max_score(self) -> float:
@@ -120,6 +121,8 @@ def load_assignment(course_dir: Path, name: str) -> Assignment:
             assignment.release_sources[gid] = student_test_source(cell.source, gid, tests[gid],
                                                                   checks[gid])
             assignment.visible_tests[gid] = strip_hidden_tests(cell.source)
+            assignment.announces[gid] = assignment.release_sources[gid].removesuffix(
+                assignment.visible_tests[gid])
     return assignment
 
 
@@ -194,10 +197,9 @@ def plan_from_bytes(data: bytes, assignment: Assignment) -> Plan:
             # the tests as given, with or without the line that prints their verdict (the
             # instructor's own notebook has none; a student who deletes it changes no test)
             visible = strip_hidden_tests(source)
-            student_version = assignment.release_sources[gid]
-            announce = student_version[:len(student_version) - len(assignment.visible_tests[gid])]
+            announce = assignment.announces[gid]
             if announce and visible.startswith(announce):
-                visible = visible[len(announce):]
+                visible = visible.removeprefix(announce)
             if visible != assignment.visible_tests[gid]:
                 plan.notes.append(f"test cell {gid} was edited: your edits were ignored, "
                                   "the original tests ran")
