@@ -83,3 +83,20 @@ def test_bad_input_is_refused_before_any_process_starts(problem):
 def test_the_loopback_interface_the_workers_use_is_found_here():
     # the workers point gloo at it (GLOO_SOCKET_IFNAME), so the ranks connect over loopback only
     assert distributed.loopback_interface() in ("lo", "lo0")  # Linux, macOS
+
+
+def test_a_rank_aborted_after_its_result_keeps_the_step_and_one_aborted_before_fails(
+        problem, monkeypatch):
+    import ddp_aborting_worker as aborting
+
+    X, Y, weights = problem
+    monkeypatch.setattr(distributed, "ddp_worker", aborting.worker_that_aborts_after_its_result)
+    results = distributed.run_ddp_step(X, Y, weights, LR, world_size=2, timeout=240)
+    assert [r.rank for r in results] == [0, 1]
+    for name, grad in full_batch_gradient(X, Y, weights).items():
+        np.testing.assert_allclose(results[1].synced_grads[name], grad, rtol=1e-5, atol=1e-6)
+    assert_no_children_left()
+    monkeypatch.setattr(distributed, "ddp_worker", aborting.worker_that_aborts_before_its_result)
+    with pytest.raises(mp.ProcessExitedException, match="SIGABRT"):
+        distributed.run_ddp_step(X, Y, weights, LR, world_size=2, timeout=60)
+    assert_no_children_left()

@@ -159,7 +159,14 @@ def run_ddp_step(X: np.ndarray, Y: np.ndarray, weights: dict[str, np.ndarray], l
     weights = {name: np.asarray(weights[name], np.float32) for name in PARAM_NAMES}
     with tempfile.TemporaryDirectory(prefix="ddp-") as tmp:
         store_file = Path(tmp, "rendezvous")  # must not exist yet: the first rank creates it
-        launch(ddp_worker, (world_size, str(store_file), X, Y, weights, lr, tmp),
-               nprocs=world_size, timeout=timeout)
-        return [pickle.loads(Path(tmp, f"rank{rank}.pickle").read_bytes())
-                for rank in range(world_size)]
+        results = [Path(tmp, f"rank{rank}.pickle") for rank in range(world_size)]
+        try:
+            launch(ddp_worker, (world_size, str(store_file), X, Y, weights, lr, tmp),
+                   nprocs=world_size, timeout=timeout)
+        except mp.ProcessExitedException as died:
+            # gloo can abort a rank from its own I/O thread while the group is torn down
+            # ("connection closed by peer"), after the rank has written its result: seen once in
+            # a loaded test run. Every result written means the step itself completed.
+            if died.signal_name is None or not all(path.exists() for path in results):
+                raise
+        return [pickle.loads(path.read_bytes()) for path in results]
